@@ -1,0 +1,129 @@
+//! The endpoint table: every `/cgi-bin` path wecomd serves, the credential it needs and the
+//! dialects that serve it. A request is decoded into an [`Endpoint`] once; everything after that
+//! dispatches on the enum (the shape of Garage's S3 router).
+
+use crate::Dialect;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    GetToken,
+    GetCallbackIp,
+    GetApiDomainIp,
+}
+
+/// What a request must carry to be let in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// `corpid` + `corpsecret` in the query (only gettoken).
+    CorpSecret,
+    /// `access_token` in the query, never a header or the body (wecom-api.md §1.4).
+    AccessToken,
+}
+
+/// Which dialects serve an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialects {
+    Both,
+}
+
+/// Whether a legacy success body carries errcode/errmsg (legacy-api.md §1.3). WeCom always does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacySuccess {
+    /// `{"access_token":…,"expires_in":7200}`: no errcode, no errmsg.
+    Bare,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub path: &'static str,
+    pub credential: Credential,
+    pub dialects: Dialects,
+    pub legacy_success: LegacySuccess,
+}
+
+impl Endpoint {
+    pub const ALL: &'static [Endpoint] = &[Endpoint::GetToken, Endpoint::GetCallbackIp, Endpoint::GetApiDomainIp];
+
+    pub fn spec(self) -> Spec {
+        use Credential::*;
+        let (path, credential, dialects, legacy_success) = match self {
+            Endpoint::GetToken => ("gettoken", CorpSecret, Dialects::Both, LegacySuccess::Bare),
+            Endpoint::GetCallbackIp => ("getcallbackip", AccessToken, Dialects::Both, LegacySuccess::Bare),
+            Endpoint::GetApiDomainIp => ("get_api_domain_ip", AccessToken, Dialects::Both, LegacySuccess::Bare),
+        };
+        Spec { path, credential, dialects, legacy_success }
+    }
+
+    /// Decodes the part of the path after `/cgi-bin/`. Unknown paths are `None` (HTTP 404).
+    pub fn from_path(path: &str) -> Option<Endpoint> {
+        Endpoint::ALL.iter().copied().find(|e| e.spec().path == path)
+    }
+
+    pub fn path(self) -> &'static str {
+        self.spec().path
+    }
+
+    pub fn serves(self, dialect: Dialect) -> bool {
+        match (self.spec().dialects, dialect) {
+            (Dialects::Both, _) => true,
+        }
+    }
+
+    /// Fields an error answer still carries, empty as the platform sends them (wecom-api.md §1.2).
+    pub fn error_fields(self) -> Map<String, Value> {
+        let mut m = Map::new();
+        match self {
+            Endpoint::GetToken => {}
+            Endpoint::GetCallbackIp | Endpoint::GetApiDomainIp => {
+                m.insert("ip_list".into(), Value::Array(vec![]));
+            }
+        }
+        m
+    }
+
+    /// Does a successful answer to this caller carry `errcode: 0` and `errmsg`?
+    pub fn success_has_envelope(self, dialect: Dialect) -> bool {
+        match (dialect, self.spec().legacy_success) {
+            (Dialect::WeCom, _) => true,
+            (Dialect::Legacy, LegacySuccess::Bare) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_decodes_from_its_own_path() {
+        for &e in Endpoint::ALL {
+            assert_eq!(Endpoint::from_path(e.path()), Some(e));
+        }
+        assert_eq!(Endpoint::from_path("gettoken/"), None);
+        assert_eq!(Endpoint::from_path("nope"), None);
+        assert_eq!(Endpoint::from_path(""), None);
+    }
+
+    #[test]
+    fn only_gettoken_takes_a_secret() {
+        for &e in Endpoint::ALL {
+            assert_eq!(e.spec().credential == Credential::CorpSecret, e == Endpoint::GetToken);
+        }
+    }
+
+    #[test]
+    fn ip_list_errors_keep_an_empty_list() {
+        assert_eq!(Endpoint::GetCallbackIp.error_fields()["ip_list"], Value::Array(vec![]));
+        assert!(Endpoint::GetToken.error_fields().is_empty());
+    }
+
+    #[test]
+    fn legacy_infrastructure_successes_are_bare() {
+        for e in [Endpoint::GetToken, Endpoint::GetCallbackIp, Endpoint::GetApiDomainIp] {
+            assert!(e.success_has_envelope(Dialect::WeCom));
+            assert!(!e.success_has_envelope(Dialect::Legacy));
+            assert!(e.serves(Dialect::WeCom) && e.serves(Dialect::Legacy));
+        }
+    }
+}

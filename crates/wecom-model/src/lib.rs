@@ -1,0 +1,14 @@
+//! The platform's rules without IO: what a request means, what is allowed, what the answer looks
+//! like in each dialect. The server crate only moves bytes between HTTP, the store and these rules.
+
+pub mod credential;
+pub mod dialect;
+pub mod endpoint;
+pub mod errcode;
+pub mod ratelimit;
+pub mod seed;
+pub mod token;
+
+pub use dialect::Dialect;
+pub use endpoint::Endpoint;
+pub use errcode::{ApiError, Errcode};

@@ -1,0 +1,131 @@
+//! Frequency limits (主动调用频率限制, wecom-api.md §1.8) as counting rules over fixed windows.
+//! The counters' storage is the server's; the arithmetic is here.
+
+/// `limit` calls per `window` seconds; the call that goes over blocks the key for `block` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub limit: u32,
+    pub window: i64,
+    pub block: i64,
+}
+
+const fn rule(limit: u32, window: i64) -> Rule {
+    // The platform blocks for as long as the window that was exceeded (minute → 60 s, hour → 1 h).
+    Rule { limit, window, block: window }
+}
+
+/// Per corp and per API path: 10,000 a minute and 150,000 an hour.
+pub const PER_CORP_API: [Rule; 2] = [rule(10_000, 60), rule(150_000, 3600)];
+/// Per caller IP over all corps (self-built apps): 20,000 a minute and 600,000 an hour.
+pub const PER_IP: [Rule; 2] = [rule(20_000, 60), rule(600_000, 3600)];
+/// gettoken with a wrong secret: the platform bans the IP for an hour after "several" failures;
+/// the count is not published, wecomd takes 20 within an hour (compatibility ledger).
+pub const GETTOKEN_BAD_SECRET_PER_IP: [Rule; 1] = [rule(20, 3600)];
+/// `debug=1` calls: 5 a minute.
+pub const DEBUG_MODE: [Rule; 1] = [rule(5, 60)];
+
+/// The state of one rule for one key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counter {
+    window_start: i64,
+    count: u32,
+    blocked_until: i64,
+}
+
+impl Counter {
+    fn blocked(&self, now: i64) -> bool {
+        now < self.blocked_until
+    }
+
+    /// Counts one call; `false` when this call goes over the limit (and starts the block).
+    fn count(&mut self, rule: &Rule, now: i64) -> bool {
+        let start = now - now.rem_euclid(rule.window);
+        if start != self.window_start {
+            self.window_start = start;
+            self.count = 0;
+        }
+        self.count += 1;
+        if self.count > rule.limit {
+            self.blocked_until = now + rule.block;
+            false
+        } else {
+            true
+        }
+    }
+}
+
+/// Counts a call against every rule of a key. A call refused while blocked is not counted.
+pub fn admit<const N: usize>(counters: &mut [Counter; N], rules: &[Rule; N], now: i64) -> bool {
+    if counters.iter().any(|c| c.blocked(now)) {
+        return false;
+    }
+    let mut ok = true;
+    for (c, r) in counters.iter_mut().zip(rules) {
+        ok &= c.count(r, now);
+    }
+    ok
+}
+
+/// Is a key blocked now, without counting a call (for limits counted only on failure).
+pub fn is_blocked<const N: usize>(counters: &[Counter; N], now: i64) -> bool {
+    counters.iter().any(|c| c.blocked(now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minute_limit_blocks_for_a_minute() {
+        let rules = [rule(3, 60)];
+        let mut c = [Counter::default()];
+        let t0 = 1_000_020; // 20 s into a minute window
+        assert!(admit(&mut c, &rules, t0));
+        assert!(admit(&mut c, &rules, t0));
+        assert!(admit(&mut c, &rules, t0 + 1));
+        assert!(!admit(&mut c, &rules, t0 + 2), "4th call in the window goes over");
+        assert!(is_blocked(&c, t0 + 2));
+        // Still blocked after the window rolled over, until 60 s after the excess.
+        assert!(!admit(&mut c, &rules, t0 + 50));
+        assert!(!admit(&mut c, &rules, t0 + 61));
+        assert!(admit(&mut c, &rules, t0 + 62));
+    }
+
+    #[test]
+    fn new_window_resets_the_count() {
+        let rules = [rule(2, 60)];
+        let mut c = [Counter::default()];
+        assert!(admit(&mut c, &rules, 59));
+        assert!(admit(&mut c, &rules, 59));
+        assert!(admit(&mut c, &rules, 60), "a new minute starts at 60");
+        assert!(admit(&mut c, &rules, 61));
+        assert!(!admit(&mut c, &rules, 62));
+    }
+
+    #[test]
+    fn hour_limit_applies_alongside_minute_limit() {
+        let rules = [rule(5, 60), rule(7, 3600)];
+        let mut c = [Counter::default(); 2];
+        for m in 0..3 {
+            let now = m * 60;
+            let allowed = (0..3).filter(|_| admit(&mut c, &rules, now)).count();
+            if m < 2 {
+                assert_eq!(allowed, 3);
+            } else {
+                assert_eq!(allowed, 1, "the hour allows 7 in all");
+            }
+        }
+        assert!(!admit(&mut c, &rules, 3599));
+        assert!(!admit(&mut c, &rules, 3600 + 100), "blocked an hour from the excess at 120");
+        assert!(admit(&mut c, &rules, 120 + 3600));
+    }
+
+    #[test]
+    fn platform_figures() {
+        assert_eq!(PER_CORP_API, [Rule { limit: 10_000, window: 60, block: 60 }, Rule { limit: 150_000, window: 3600, block: 3600 }]);
+        assert_eq!(PER_IP[0].limit, 20_000);
+        assert_eq!(PER_IP[1].limit, 600_000);
+        assert_eq!(DEBUG_MODE[0], Rule { limit: 5, window: 60, block: 60 });
+        assert_eq!(GETTOKEN_BAD_SECRET_PER_IP[0].block, 3600);
+    }
+}

@@ -1,0 +1,39 @@
+//! The API areas, one module each, named as the reference names them.
+
+mod ip;
+mod token;
+
+use crate::auth::Caller;
+use crate::reply::Failure;
+use crate::router::Request;
+use crate::App;
+use serde_json::{Map, Value};
+use wecom_model::{Dialect, Endpoint};
+
+/// A successful answer's fields in the dialect they are for, or the failure.
+pub type Answer = Result<(Dialect, Map<String, Value>), Failure>;
+
+/// Endpoints whose credential is a corp secret (gettoken).
+pub async fn by_secret(app: &App, req: &Request) -> Answer {
+    match req.endpoint {
+        Endpoint::GetToken => token::gettoken(app, req).await,
+        other => Err(misrouted(other)),
+    }
+}
+
+/// Endpoints whose credential is an access_token, with the caller it resolved to.
+pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
+    let fields = match req.endpoint {
+        Endpoint::GetCallbackIp => ip::getcallbackip(app),
+        Endpoint::GetApiDomainIp => ip::get_api_domain_ip(app),
+        other => return Err(misrouted(other)),
+    };
+    Ok((caller.dialect(), fields))
+}
+
+/// An endpoint reached the handler family its credential does not belong to: the endpoint table
+/// and the dispatch disagree. Answered as the platform answers internal failures.
+fn misrouted(endpoint: Endpoint) -> Failure {
+    tracing::error!("{endpoint:?} dispatched against its credential in the endpoint table");
+    Failure::new(wecom_model::Errcode::SystemBusy, None)
+}

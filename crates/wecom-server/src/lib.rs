@@ -1,0 +1,72 @@
+//! wecomd's HTTP side. Requests under `/cgi-bin/` are decoded into an [`Endpoint`] once, the
+//! caller is established from the credential the endpoint needs, and the API area's module
+//! answers; the control API (`/control/…`) is the emulator's own surface.
+//!
+//! [`Endpoint`]: wecom_model::Endpoint
+
+mod api;
+mod auth;
+mod clock;
+mod control;
+mod faults;
+mod limits;
+mod reply;
+mod router;
+
+pub use clock::Clock;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use wecom_store::Store;
+
+/// What the server is told at start-up.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Frequency and concurrency limits (45009, 45033).
+    pub rate_limits: bool,
+    /// Calls of one API by one corp that may be in progress at once before 45033.
+    pub api_concurrency: u32,
+    /// Length of WeCom tokens (legacy tokens are always 64).
+    pub wecom_token_len: usize,
+    /// The control API's bearer token.
+    pub admin_token: String,
+    /// Whether the control API demands the admin token (always when bound beyond loopback).
+    pub require_admin_token: bool,
+    /// What getcallbackip answers: the addresses callbacks come from.
+    pub callback_ips: Vec<String>,
+    /// What get_api_domain_ip answers: the addresses the API is served on.
+    pub api_domain_ips: Vec<String>,
+}
+
+pub(crate) struct App {
+    pub store: Store,
+    pub clock: Clock,
+    pub auth: auth::Auth,
+    pub limits: limits::Limits,
+    pub faults: faults::Faults,
+    pub config: ServerConfig,
+}
+
+/// Serves until the listener fails. Clock offset and notices from other instances (PostgreSQL)
+/// are picked up here.
+pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let clock = Clock::load(&store).await.map_err(std::io::Error::other)?;
+    let app = Arc::new(App {
+        limits: limits::Limits::new(config.rate_limits, config.api_concurrency),
+        auth: auth::Auth::default(),
+        faults: faults::Faults::default(),
+        clock,
+        store,
+        config,
+    });
+    if let Some(mut notices) = app.store.listen() {
+        let app = app.clone();
+        tokio::spawn(async move {
+            while let Some(notice) = notices.recv().await {
+                control::on_notice(&app, &notice).await;
+            }
+        });
+    }
+    let service = router::router(app).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).await
+}

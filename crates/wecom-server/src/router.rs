@@ -1,0 +1,89 @@
+//! Every request's path through wecomd: decode the endpoint, establish the caller from the
+//! credential the endpoint needs, let the API area answer, render in the caller's dialect.
+
+use crate::auth::Caller;
+use crate::limits::Slot;
+use crate::reply::{self, Failure};
+use crate::{api, control, App};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::Uri;
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+use std::borrow::Cow;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use wecom_model::endpoint::Credential;
+use wecom_model::Endpoint;
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/cgi-bin/{*path}", any(cgi))
+        .nest("/control", control::router(app.clone()))
+        .fallback(|| async { reply::not_found() })
+        .with_state(app)
+}
+
+/// The query string, decoded once. The first of repeated names wins.
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn parse(raw: Option<&str>) -> Query {
+        Query(form_urlencoded::parse(raw.unwrap_or("").as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// One request as the API areas see it.
+pub struct Request {
+    pub endpoint: Endpoint,
+    pub query: Query,
+    pub ip: IpAddr,
+    pub now: i64,
+}
+
+async fn cgi(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(path): Path<String>, uri: Uri) -> Response {
+    let Some(endpoint) = Endpoint::from_path(&path) else {
+        return reply::not_found();
+    };
+    let req = Request { endpoint, query: Query::parse(uri.query()), ip: peer.ip(), now: app.clock.now() };
+    match handle(&app, &req).await {
+        Ok((dialect, fields)) => reply::success(endpoint, dialect, fields),
+        Err(f) => {
+            if f.err.errcode == -1 {
+                tracing::warn!(path = endpoint.path(), "answered system busy");
+            }
+            reply::failure(endpoint, f, req.now, req.ip)
+        }
+    }
+}
+
+async fn handle(app: &App, req: &Request) -> api::Answer {
+    app.limits.ip(req.ip, req.now).map_err(|e| Failure::new(e, None))?;
+    match req.endpoint.spec().credential {
+        Credential::CorpSecret => api::by_secret(app, req).await,
+        Credential::AccessToken => {
+            let (caller, _slot) = authorize(app, req).await?;
+            api::by_token(app, req, &caller).await
+        }
+    }
+}
+
+/// Token, trusted IP, dialect, frequency and concurrency limits, injected faults: everything
+/// between "a request arrived" and "the API area may answer" (wecom-api.md §1.11).
+async fn authorize(app: &App, req: &Request) -> Result<(Caller, Slot), Failure> {
+    let caller = app.auth.caller(&app.store, req.query.get("access_token"), req.ip, req.now).await?;
+    let dialect = Some(caller.dialect());
+    let fail = |e| Failure::new(e, dialect);
+    if !req.endpoint.serves(caller.dialect()) {
+        return Err(fail(wecom_model::Errcode::ApiForbidden));
+    }
+    let debug = req.query.get("debug").map(Cow::Borrowed) == Some(Cow::Borrowed("1"));
+    app.limits.corp_api(&caller.corpid, req.endpoint, debug, req.now).map_err(fail)?;
+    let slot = app.limits.enter(&caller.corpid, req.endpoint).map_err(fail)?;
+    app.faults.apply(req.endpoint).await.map_err(|e| Failure::new(e, dialect))?;
+    Ok((caller, slot))
+}

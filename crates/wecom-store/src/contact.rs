@@ -1,0 +1,178 @@
+//! Departments, members and tags as a seed writes them. The contacts API (its rules, views and
+//! errcodes) is built on these tables.
+
+use crate::{Result, StoreError};
+use sqlx::{Any, Transaction};
+use std::collections::{HashMap, HashSet};
+use wecom_model::seed::CorpSeed;
+
+/// Siblings are spaced so that a department can later be placed between two without renumbering.
+const RANK_STEP: i64 = 1 << 16;
+
+pub(crate) async fn ensure_root_department(tx: &mut Transaction<'static, Any>, corpid: &str, name: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO departments (corpid, id, name, name_en, parentid, sibling_rank) VALUES ($1, 1, $2, '', 0, 0) \
+         ON CONFLICT (corpid, id) DO NOTHING",
+    )
+    .bind(corpid)
+    .bind(name)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Fails with `what()` unless `sql` (binding corpid and one id) finds a row.
+pub(crate) async fn require<T>(
+    tx: &mut Transaction<'static, Any>,
+    sql: &'static str,
+    corpid: &str,
+    id: T,
+    what: impl FnOnce() -> String,
+) -> Result<()>
+where
+    T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send + 'static,
+{
+    match sqlx::query(sql).bind(corpid).bind(id).fetch_optional(&mut **tx).await? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::Invalid(what())),
+    }
+}
+
+pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &CorpSeed, now: i64) -> Result<()> {
+    let corpid = corp.corpid.as_str();
+    // Parents first: a department may name a parent that comes later in the file.
+    let in_file: HashMap<i64, Option<i64>> = corp.department.iter().map(|d| (d.id, d.parentid)).collect();
+    let mut placed: HashSet<i64> = HashSet::new();
+    let mut pending: Vec<_> = corp.department.iter().enumerate().collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut later = Vec::new();
+        for (pos, d) in pending {
+            let parent = d.parentid.unwrap_or(0);
+            if d.id != 1 && in_file.contains_key(&parent) && !placed.contains(&parent) {
+                later.push((pos, d));
+                continue;
+            }
+            if d.id == 1 {
+                sqlx::query("UPDATE departments SET name = $1, name_en = $2 WHERE corpid = $3 AND id = 1")
+                    .bind(&d.name)
+                    .bind(&d.name_en)
+                    .bind(corpid)
+                    .execute(&mut **tx)
+                    .await?;
+            } else {
+                require(tx, "SELECT 1 FROM departments WHERE corpid = $1 AND id = $2", corpid, parent, || {
+                    format!("department {} has unknown parent {parent}", d.id)
+                })
+                .await?;
+                sqlx::query(
+                    "INSERT INTO departments (corpid, id, name, name_en, parentid, sibling_rank) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (corpid, id) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, \
+                     parentid = excluded.parentid, sibling_rank = excluded.sibling_rank",
+                )
+                .bind(corpid)
+                .bind(d.id)
+                .bind(&d.name)
+                .bind(&d.name_en)
+                .bind(parent)
+                .bind((pos as i64 + 1) * RANK_STEP)
+                .execute(&mut **tx)
+                .await?;
+            }
+            placed.insert(d.id);
+        }
+        if later.len() == before {
+            return Err(StoreError::Invalid("departments form a cycle".into()));
+        }
+        pending = later;
+    }
+
+    for m in &corp.member {
+        let key = m.userid.to_lowercase();
+        sqlx::query(
+            "INSERT INTO members (corpid, userid_key, userid, name, alias, mobile, email, position, gender, english_name, telephone, \
+             weixinid, active, enable, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14) \
+             ON CONFLICT (corpid, userid_key) DO UPDATE SET userid = excluded.userid, name = excluded.name, alias = excluded.alias, \
+             mobile = excluded.mobile, email = excluded.email, position = excluded.position, gender = excluded.gender, \
+             english_name = excluded.english_name, telephone = excluded.telephone, weixinid = excluded.weixinid, active = excluded.active",
+        )
+        .bind(corpid)
+        .bind(&key)
+        .bind(&m.userid)
+        .bind(&m.name)
+        .bind(&m.alias)
+        .bind(&m.mobile)
+        .bind(&m.email)
+        .bind(&m.position)
+        .bind(&m.gender)
+        .bind(&m.english_name)
+        .bind(&m.telephone)
+        .bind(&m.weixinid)
+        .bind(i64::from(m.active))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM member_departments WHERE corpid = $1 AND userid_key = $2")
+            .bind(corpid)
+            .bind(&key)
+            .execute(&mut **tx)
+            .await?;
+        for d in &m.department {
+            require(tx, "SELECT 1 FROM departments WHERE corpid = $1 AND id = $2", corpid, *d, || {
+                format!("member {} is in unknown department {d}", m.userid)
+            })
+            .await?;
+            sqlx::query(
+                "INSERT INTO member_departments (corpid, userid_key, department_id, position, is_leader) VALUES ($1, $2, $3, 0, $4)",
+            )
+            .bind(corpid)
+            .bind(&key)
+            .bind(*d)
+            .bind(i64::from(m.is_leader_in_dept.contains(d)))
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+
+    for t in &corp.tag {
+        sqlx::query(
+            "INSERT INTO tags (corpid, tagid, tagname, owner, locked) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (corpid, tagid) DO UPDATE SET tagname = excluded.tagname, owner = excluded.owner, locked = excluded.locked",
+        )
+        .bind(corpid)
+        .bind(t.tagid)
+        .bind(&t.tagname)
+        .bind(&t.owner)
+        .bind(i64::from(t.locked))
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM tag_users WHERE corpid = $1 AND tagid = $2").bind(corpid).bind(t.tagid).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM tag_parties WHERE corpid = $1 AND tagid = $2").bind(corpid).bind(t.tagid).execute(&mut **tx).await?;
+        for u in &t.users {
+            let key = u.to_lowercase();
+            require(tx, "SELECT 1 FROM members WHERE corpid = $1 AND userid_key = $2", corpid, key.clone(), || {
+                format!("tag {} names unknown member {u}", t.tagid)
+            })
+            .await?;
+            sqlx::query("INSERT INTO tag_users (corpid, tagid, userid_key) VALUES ($1, $2, $3)")
+                .bind(corpid)
+                .bind(t.tagid)
+                .bind(&key)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for p in &t.parties {
+            require(tx, "SELECT 1 FROM departments WHERE corpid = $1 AND id = $2", corpid, *p, || {
+                format!("tag {} names unknown department {p}", t.tagid)
+            })
+            .await?;
+            sqlx::query("INSERT INTO tag_parties (corpid, tagid, department_id) VALUES ($1, $2, $3)")
+                .bind(corpid)
+                .bind(t.tagid)
+                .bind(*p)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}

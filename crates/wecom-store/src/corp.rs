@@ -1,0 +1,291 @@
+//! Corps, apps, management groups, and applying a seed.
+
+use crate::credential::upsert_credential;
+use crate::{contact, json_list, json_text, Result, Store, StoreError};
+use serde::Serialize;
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use wecom_model::credential::{Scope, FIRST_AGENTID};
+use wecom_model::seed::{AppSeed, CorpSeed, GroupAppRight, GroupDepartmentRight, GroupSeed, Seed};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CorpRow {
+    pub corpid: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AppRow {
+    pub agentid: i64,
+    pub name: String,
+    pub description: String,
+    pub allow_users: Vec<String>,
+    pub allow_parties: Vec<i64>,
+    pub allow_tags: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupRow {
+    pub groupid: i64,
+    pub name: String,
+    pub apps: Vec<GroupAppRight>,
+    pub departments: Vec<GroupDepartmentRight>,
+    pub tags: Vec<i64>,
+}
+
+impl Store {
+    pub async fn corps(&self) -> Result<Vec<CorpRow>> {
+        let rows = sqlx::query("SELECT corpid, name, created_at FROM corps ORDER BY created_at, corpid").fetch_all(&self.read).await?;
+        Ok(rows.iter().map(|r| CorpRow { corpid: r.get("corpid"), name: r.get("name"), created_at: r.get("created_at") }).collect())
+    }
+
+    pub async fn corp(&self, corpid: &str) -> Result<Option<CorpRow>> {
+        let row =
+            sqlx::query("SELECT corpid, name, created_at FROM corps WHERE corpid = $1").bind(corpid).fetch_optional(&self.read).await?;
+        Ok(row.map(|r| CorpRow { corpid: r.get("corpid"), name: r.get("name"), created_at: r.get("created_at") }))
+    }
+
+    /// A new corp with its root department and contacts-sync secret.
+    pub async fn create_corp(&self, corp: &CorpSeed, now: i64) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        if self.corp(&corp.corpid).await?.is_some() {
+            return Err(StoreError::Conflict(format!("corp {} exists", corp.corpid)));
+        }
+        upsert_corp(&mut tx, corp, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn apps(&self, corpid: &str) -> Result<Vec<AppRow>> {
+        let rows = sqlx::query(
+            "SELECT agentid, name, description, allow_users, allow_parties, allow_tags FROM apps WHERE corpid = $1 ORDER BY agentid",
+        )
+        .bind(corpid)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AppRow {
+                agentid: r.get("agentid"),
+                name: r.get("name"),
+                description: r.get("description"),
+                allow_users: json_list(r, "allow_users"),
+                allow_parties: json_list(r, "allow_parties"),
+                allow_tags: json_list(r, "allow_tags"),
+            })
+            .collect())
+    }
+
+    /// The agentid a new app gets when none is asked for: the next after the highest.
+    pub async fn next_agentid(&self, corpid: &str) -> Result<i64> {
+        let max: Option<i64> =
+            sqlx::query("SELECT MAX(agentid) FROM apps WHERE corpid = $1").bind(corpid).fetch_one(&self.read).await?.get(0);
+        Ok(max.map_or(FIRST_AGENTID + 1, |m| (m + 1).max(FIRST_AGENTID + 1)))
+    }
+
+    pub async fn create_app(&self, corpid: &str, app: &AppSeed, now: i64) -> Result<String> {
+        let mut tx = self.write.begin().await?;
+        self.require_corp(corpid).await?;
+        let taken = sqlx::query("SELECT 1 FROM apps WHERE corpid = $1 AND agentid = $2")
+            .bind(corpid)
+            .bind(app.agentid)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!("agentid {} exists in corp {corpid}", app.agentid)));
+        }
+        let secret = upsert_app(&mut tx, corpid, app, now).await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    pub async fn groups(&self, corpid: &str) -> Result<Vec<GroupRow>> {
+        let groups = sqlx::query("SELECT groupid, name FROM mgmt_groups WHERE corpid = $1 ORDER BY groupid")
+            .bind(corpid)
+            .fetch_all(&self.read)
+            .await?;
+        let apps = sqlx::query("SELECT groupid, agentid, app_right FROM group_app_rights WHERE corpid = $1 ORDER BY agentid")
+            .bind(corpid)
+            .fetch_all(&self.read)
+            .await?;
+        let depts = sqlx::query(
+            "SELECT groupid, department_id, contact_right FROM group_department_rights WHERE corpid = $1 ORDER BY department_id",
+        )
+        .bind(corpid)
+        .fetch_all(&self.read)
+        .await?;
+        let tags = sqlx::query("SELECT groupid, tagid FROM group_tags WHERE corpid = $1 ORDER BY tagid")
+            .bind(corpid)
+            .fetch_all(&self.read)
+            .await?;
+        let mut out = Vec::new();
+        for g in groups {
+            let groupid: i64 = g.get("groupid");
+            let mine = |r: &&sqlx::any::AnyRow| r.get::<i64, _>("groupid") == groupid;
+            out.push(GroupRow {
+                groupid,
+                name: g.get("name"),
+                apps: apps
+                    .iter()
+                    .filter(mine)
+                    .map(|r| Ok(GroupAppRight { agentid: r.get("agentid"), right: parse_right(&r.get::<String, _>("app_right"))? }))
+                    .collect::<Result<_>>()?,
+                departments: depts
+                    .iter()
+                    .filter(mine)
+                    .map(|r| {
+                        Ok(GroupDepartmentRight { id: r.get("department_id"), right: parse_right(&r.get::<String, _>("contact_right"))? })
+                    })
+                    .collect::<Result<_>>()?,
+                tags: tags.iter().filter(mine).map(|r| r.get("tagid")).collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn next_groupid(&self, corpid: &str) -> Result<i64> {
+        let max: Option<i64> =
+            sqlx::query("SELECT MAX(groupid) FROM mgmt_groups WHERE corpid = $1").bind(corpid).fetch_one(&self.read).await?.get(0);
+        Ok(max.unwrap_or(0) + 1)
+    }
+
+    pub async fn create_group(&self, corpid: &str, group: &GroupSeed, now: i64) -> Result<String> {
+        let mut tx = self.write.begin().await?;
+        self.require_corp(corpid).await?;
+        let taken = sqlx::query("SELECT 1 FROM mgmt_groups WHERE corpid = $1 AND groupid = $2")
+            .bind(corpid)
+            .bind(group.groupid)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!("group {} exists in corp {corpid}", group.groupid)));
+        }
+        let secret = upsert_group(&mut tx, corpid, group, now).await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    /// Applies a seed in one transaction: all of it or, on any error, none of it.
+    pub async fn apply_seed(&self, seed: &Seed, now: i64) -> Result<()> {
+        seed.check().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let mut tx = self.write.begin().await?;
+        for corp in &seed.corp {
+            upsert_corp(&mut tx, corp, now).await?;
+            for app in &corp.app {
+                upsert_app(&mut tx, &corp.corpid, app, now).await?;
+            }
+            contact::upsert_contacts(&mut tx, corp, now).await?;
+            for group in &corp.group {
+                upsert_group(&mut tx, &corp.corpid, group, now).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn require_corp(&self, corpid: &str) -> Result<()> {
+        match self.corp(corpid).await? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NotFound(format!("no corp {corpid}"))),
+        }
+    }
+}
+
+fn parse_right<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| StoreError::Invalid(format!("stored right {s:?}")))
+}
+
+fn right_name<T: Serialize>(r: &T) -> String {
+    match serde_json::to_value(r) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => unreachable!("rights serialise as strings"),
+    }
+}
+
+async fn upsert_corp(tx: &mut Transaction<'static, Any>, corp: &CorpSeed, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO corps (corpid, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (corpid) DO UPDATE SET name = excluded.name")
+        .bind(&corp.corpid)
+        .bind(&corp.name)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    contact::ensure_root_department(tx, &corp.corpid, &corp.name).await?;
+    upsert_credential(tx, &corp.corpid, Scope::ContactSync, corp.contact_sync_secret.as_deref(), &corp.contact_sync_trusted_ips, now)
+        .await?;
+    Ok(())
+}
+
+async fn upsert_app(tx: &mut Transaction<'static, Any>, corpid: &str, app: &AppSeed, now: i64) -> Result<String> {
+    sqlx::query(
+        "INSERT INTO apps (corpid, agentid, name, description, allow_users, allow_parties, allow_tags, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (corpid, agentid) DO UPDATE SET \
+         name = excluded.name, description = excluded.description, allow_users = excluded.allow_users, \
+         allow_parties = excluded.allow_parties, allow_tags = excluded.allow_tags",
+    )
+    .bind(corpid)
+    .bind(app.agentid)
+    .bind(&app.name)
+    .bind(&app.description)
+    .bind(json_text(&app.allow_users))
+    .bind(json_text(&app.allow_parties))
+    .bind(json_text(&app.allow_tags))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    upsert_credential(tx, corpid, Scope::App { agentid: app.agentid }, app.secret.as_deref(), &app.trusted_ips, now).await
+}
+
+async fn upsert_group(tx: &mut Transaction<'static, Any>, corpid: &str, group: &GroupSeed, now: i64) -> Result<String> {
+    sqlx::query("INSERT INTO mgmt_groups (corpid, groupid, name) VALUES ($1, $2, $3) ON CONFLICT (corpid, groupid) DO UPDATE SET name = excluded.name")
+        .bind(corpid)
+        .bind(group.groupid)
+        .bind(&group.name)
+        .execute(&mut **tx)
+        .await?;
+    for table in ["group_app_rights", "group_department_rights", "group_tags"] {
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE corpid = $1 AND groupid = $2")))
+            .bind(corpid)
+            .bind(group.groupid)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for r in &group.apps {
+        contact::require(tx, "SELECT 1 FROM apps WHERE corpid = $1 AND agentid = $2", corpid, r.agentid, || {
+            format!("group {} has rights on unknown app {}", group.groupid, r.agentid)
+        })
+        .await?;
+        sqlx::query("INSERT INTO group_app_rights (corpid, groupid, agentid, app_right) VALUES ($1, $2, $3, $4)")
+            .bind(corpid)
+            .bind(group.groupid)
+            .bind(r.agentid)
+            .bind(right_name(&r.right))
+            .execute(&mut **tx)
+            .await?;
+    }
+    for r in &group.departments {
+        contact::require(tx, "SELECT 1 FROM departments WHERE corpid = $1 AND id = $2", corpid, r.id, || {
+            format!("group {} has rights on unknown department {}", group.groupid, r.id)
+        })
+        .await?;
+        sqlx::query("INSERT INTO group_department_rights (corpid, groupid, department_id, contact_right) VALUES ($1, $2, $3, $4)")
+            .bind(corpid)
+            .bind(group.groupid)
+            .bind(r.id)
+            .bind(right_name(&r.right))
+            .execute(&mut **tx)
+            .await?;
+    }
+    for tagid in &group.tags {
+        contact::require(tx, "SELECT 1 FROM tags WHERE corpid = $1 AND tagid = $2", corpid, *tagid, || {
+            format!("group {} sees unknown tag {tagid}", group.groupid)
+        })
+        .await?;
+        sqlx::query("INSERT INTO group_tags (corpid, groupid, tagid) VALUES ($1, $2, $3)")
+            .bind(corpid)
+            .bind(group.groupid)
+            .bind(*tagid)
+            .execute(&mut **tx)
+            .await?;
+    }
+    upsert_credential(tx, corpid, Scope::Group { groupid: group.groupid }, group.secret.as_deref(), &[], now).await
+}

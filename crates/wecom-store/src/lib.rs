@@ -1,0 +1,221 @@
+//! One store over two backends. SQL is written once with `$N` placeholders, which both SQLite and
+//! PostgreSQL accept through sqlx's Any driver; only the DDL (migrations) differs per backend.
+
+mod contact;
+mod corp;
+mod credential;
+
+pub use corp::{AppRow, CorpRow, GroupRow};
+pub use credential::{CredentialRow, TokenRow};
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Channel for cross-instance notices on PostgreSQL (LISTEN/NOTIFY).
+const CHANNEL: &str = "wecomd";
+
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    url: String,
+    /// Reads go here; on SQLite several connections read the WAL concurrently.
+    read: AnyPool,
+    /// Writes go here; on SQLite one connection, so writers queue in-process instead of failing
+    /// with SQLITE_BUSY. On PostgreSQL it is the same pool as `read`.
+    write: AnyPool,
+}
+
+impl Store {
+    /// Opens `postgres://…` or `sqlite://path` (created when missing) and applies migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Invalid(format!("unsupported database url {url:?}: use sqlite://PATH or postgres://…")));
+        };
+        let store = match backend {
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+                sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                Store { backend, url: url.to_string(), read: pool.clone(), write: pool }
+            }
+            Backend::Sqlite => {
+                let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
+                let write = sqlite_pool(&url, 1).await?;
+                // WAL is a property of the file: set once, before readers open it.
+                write.execute("PRAGMA journal_mode = WAL").await?;
+                sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+                let read = sqlite_pool(&url, 4).await?;
+                Store { backend, url, read, write }
+            }
+        };
+        Ok(store)
+    }
+
+    /// The SQLite database inside a data directory.
+    pub fn sqlite_url(data_dir: &Path) -> String {
+        format!("sqlite://{}", data_dir.join("wecomd.sqlite3").display())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.read).await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores `value` unless the key already has one; returns what is stored and whether it was
+    /// this call that stored it (first start, across racing instances).
+    pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<(String, bool)> {
+        let inserted = sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&self.write)
+            .await?
+            .rows_affected()
+            == 1;
+        let stored = self.setting(key).await?.ok_or_else(|| StoreError::NotFound(key.into()))?;
+        Ok((stored, inserted))
+    }
+
+    /// Deletes every corp and everything in it. Settings survive, except those named in `clear`.
+    pub async fn reset(&self, clear: &[&str]) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        // Children first, so neither backend needs cascades to be switched on.
+        for table in [
+            "tokens",
+            "credentials",
+            "tag_users",
+            "tag_parties",
+            "tags",
+            "member_departments",
+            "members",
+            "departments",
+            "group_app_rights",
+            "group_department_rights",
+            "group_tags",
+            "mgmt_groups",
+            "apps",
+            "corps",
+        ] {
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
+        }
+        for key in clear {
+            sqlx::query("DELETE FROM settings WHERE key = $1").bind(*key).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Tells every other wecomd on the same PostgreSQL that something cached changed. SQLite has
+    /// one process, which updates its own caches directly.
+    pub async fn notify(&self, notice: &str) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(notice).execute(&self.write).await?;
+        }
+        Ok(())
+    }
+
+    /// Notices from other instances (PostgreSQL only). After a lost connection the listener
+    /// reconnects and delivers `"reconnected"`, since notices may have been missed meanwhile.
+    pub fn listen(&self) -> Option<mpsc::UnboundedReceiver<String>> {
+        if self.backend != Backend::Postgres {
+            return None;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let url = self.url.clone();
+        tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                if let Ok(mut listener) = sqlx::postgres::PgListener::connect(&url).await {
+                    if listener.listen(CHANNEL).await.is_ok() {
+                        if !first && tx.send("reconnected".into()).is_err() {
+                            return;
+                        }
+                        first = false;
+                        while let Ok(n) = listener.recv().await {
+                            if tx.send(n.payload().to_string()).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+                tracing::warn!("lost the PostgreSQL notice listener; reconnecting");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
+        Some(rx)
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // FULL: a commit is on disk before wecomd answers errcode 0.
+                conn.execute("PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON").await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
+
+fn json_list<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Vec<T> {
+    serde_json::from_str(&row.get::<String, _>(col)).unwrap_or_default()
+}
+
+/// Lists are stored as JSON text, the same on both backends.
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("lists of ids and strings serialise")
+}
