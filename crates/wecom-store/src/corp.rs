@@ -1,7 +1,7 @@
 //! Corps, apps, management groups, and applying a seed.
 
 use crate::credential::upsert_credential;
-use crate::{contact, json_list, json_text, Result, Store, StoreError};
+use crate::{contact, json_list, json_text, Backend, Result, Store, StoreError};
 use serde::Serialize;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use wecom_model::credential::{Scope, FIRST_AGENTID};
@@ -169,6 +169,10 @@ impl Store {
     pub async fn apply_seed(&self, seed: &Seed, now: i64) -> Result<()> {
         seed.check().map_err(|e| StoreError::Invalid(e.to_string()))?;
         let mut tx = self.write.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Instances starting together with the same seed take turns instead of colliding.
+            sqlx::query("SELECT pg_advisory_xact_lock(7741000)").execute(&mut *tx).await?;
+        }
         for corp in &seed.corp {
             upsert_corp(&mut tx, corp, now).await?;
             for app in &corp.app {

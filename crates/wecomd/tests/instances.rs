@@ -1,0 +1,76 @@
+//! Two wecomd processes on one PostgreSQL behave as one server.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Polls `check` for up to 2 s: notices between instances travel through PostgreSQL.
+async fn within_notice_delay<F, Fut>(what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(2) {
+        if check().await {
+            return start.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("{what}: not seen by the other instance within 2 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_are_one_server() {
+    if !postgres_available().await {
+        return;
+    }
+    let db = Db::new(Backend::Postgres).await;
+    let a = Server::start(&db, &[]).await;
+    let b = Server::start(&db, &[]).await;
+
+    // A token minted by one works on the other, and both hand out the same live token.
+    let token = a.token(CORPID, APP_SECRET).await;
+    assert_eq!(b.api(&format!("getcallbackip?access_token={token}")).await["errcode"], 0);
+    assert_eq!(b.token(CORPID, APP_SECRET).await, token);
+    let legacy = b.token(CORPID, GROUP_SECRET).await;
+    assert_eq!(a.api(&format!("getcallbackip?access_token={legacy}")).await["ip_list"], json!(["127.0.0.1"]));
+
+    // A write through one is read through the other.
+    let (st, app) = a.post(&format!("/corps/{CORPID}/apps"), json!({ "name": "Made on A" })).await;
+    assert_eq!(st, 201);
+    let (_, corp) = b.get(&format!("/corps/{CORPID}")).await;
+    assert!(corp["apps"].as_array().unwrap().iter().any(|x| x["agentid"] == app["agentid"]));
+    assert_eq!(b.token(CORPID, app["secret"].as_str().unwrap()).await.len(), 214);
+
+    // Regenerating a secret on A stops its tokens on B, which had them cached.
+    let (_, v) = a.post(&format!("/corps/{CORPID}/secrets/app:1000002/regenerate"), json!({})).await;
+    let took =
+        within_notice_delay("revoked token", || async { b.api(&format!("getcallbackip?access_token={token}")).await["errcode"] == 40014 })
+            .await;
+    eprintln!("revocation reached the other instance in {took:?}");
+    assert_eq!(b.api(&format!("gettoken?corpid={CORPID}&corpsecret={APP_SECRET}")).await["errcode"], 40001);
+    let fresh = b.token(CORPID, v["secret"].as_str().unwrap()).await;
+
+    // Moving the clock on B expires tokens on A.
+    assert_eq!(a.api(&format!("getcallbackip?access_token={fresh}")).await["errcode"], 0);
+    b.advance(7200).await;
+    within_notice_delay("clock", || async { a.api(&format!("getcallbackip?access_token={fresh}")).await["errcode"] == 42001 }).await;
+    let (_, clock) = a.get("/clock").await;
+    assert_eq!(clock["offset"], 7200);
+
+    // Concurrent gettoken on both after expiry agree on one new token.
+    let (ta, tb) = tokio::join!(a.token(CORPID, APP2_SECRET), b.token(CORPID, APP2_SECRET));
+    assert_eq!(ta, tb);
+
+    // A reset on A is a reset for B.
+    let (st, _) = a.post("/reset", json!({})).await;
+    assert_eq!(st, 200);
+    within_notice_delay("reset", || async { b.api(&format!("getcallbackip?access_token={ta}")).await["errcode"] == 40014 }).await;
+    let (_, corps) = b.get("/corps").await;
+    assert_eq!(corps, json!([]));
+    drop((a, b));
+    db.drop_db().await;
+}
