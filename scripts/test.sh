@@ -19,7 +19,7 @@ fi
 if pg_up; then
     PG=1
     # Databases left by interrupted runs.
-    for db in $(psql "$PG_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'wecomd_t_%'"); do
+    for db in $(psql "$PG_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'wecomd_t%'"); do
         psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
     done
 elif [ "${CI:-}" = true ]; then

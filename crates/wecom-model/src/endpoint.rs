@@ -10,6 +10,15 @@ pub enum Endpoint {
     GetToken,
     GetCallbackIp,
     GetApiDomainIp,
+    UserConvertToOpenid,
+    UserConvertToUserid,
+}
+
+/// GET endpoints take everything from the query; POST endpoints a JSON body as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
 }
 
 /// What a request must carry to be let in.
@@ -32,27 +41,40 @@ pub enum Dialects {
 pub enum LegacySuccess {
     /// `{"access_token":…,"expires_in":7200}`: no errcode, no errmsg.
     Bare,
+    /// `{"errcode":0,"errmsg":"ok",…}` as in WeCom.
+    Envelope,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
     pub path: &'static str,
+    pub method: Method,
     pub credential: Credential,
     pub dialects: Dialects,
     pub legacy_success: LegacySuccess,
 }
 
 impl Endpoint {
-    pub const ALL: &'static [Endpoint] = &[Endpoint::GetToken, Endpoint::GetCallbackIp, Endpoint::GetApiDomainIp];
+    pub const ALL: &'static [Endpoint] = &[
+        Endpoint::GetToken,
+        Endpoint::GetCallbackIp,
+        Endpoint::GetApiDomainIp,
+        Endpoint::UserConvertToOpenid,
+        Endpoint::UserConvertToUserid,
+    ];
 
     pub fn spec(self) -> Spec {
         use Credential::*;
-        let (path, credential, dialects, legacy_success) = match self {
-            Endpoint::GetToken => ("gettoken", CorpSecret, Dialects::Both, LegacySuccess::Bare),
-            Endpoint::GetCallbackIp => ("getcallbackip", AccessToken, Dialects::Both, LegacySuccess::Bare),
-            Endpoint::GetApiDomainIp => ("get_api_domain_ip", AccessToken, Dialects::Both, LegacySuccess::Bare),
+        use LegacySuccess::*;
+        use Method::*;
+        let (path, method, credential, dialects, legacy_success) = match self {
+            Endpoint::GetToken => ("gettoken", Get, CorpSecret, Dialects::Both, Bare),
+            Endpoint::GetCallbackIp => ("getcallbackip", Get, AccessToken, Dialects::Both, Bare),
+            Endpoint::GetApiDomainIp => ("get_api_domain_ip", Get, AccessToken, Dialects::Both, Bare),
+            Endpoint::UserConvertToOpenid => ("user/convert_to_openid", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserConvertToUserid => ("user/convert_to_userid", Post, AccessToken, Dialects::Both, Envelope),
         };
-        Spec { path, credential, dialects, legacy_success }
+        Spec { path, method, credential, dialects, legacy_success }
     }
 
     /// Decodes the part of the path after `/cgi-bin/`. Unknown paths are `None` (HTTP 404).
@@ -74,7 +96,7 @@ impl Endpoint {
     pub fn error_fields(self) -> Map<String, Value> {
         let mut m = Map::new();
         match self {
-            Endpoint::GetToken => {}
+            Endpoint::GetToken | Endpoint::UserConvertToOpenid | Endpoint::UserConvertToUserid => {}
             Endpoint::GetCallbackIp | Endpoint::GetApiDomainIp => {
                 m.insert("ip_list".into(), Value::Array(vec![]));
             }
@@ -87,6 +109,7 @@ impl Endpoint {
         match (dialect, self.spec().legacy_success) {
             (Dialect::WeCom, _) => true,
             (Dialect::Legacy, LegacySuccess::Bare) => false,
+            (Dialect::Legacy, LegacySuccess::Envelope) => true,
         }
     }
 }
@@ -110,6 +133,15 @@ mod tests {
         for &e in Endpoint::ALL {
             assert_eq!(e.spec().credential == Credential::CorpSecret, e == Endpoint::GetToken);
         }
+    }
+
+    #[test]
+    fn id_conversions_are_posts_with_an_envelope_in_both_dialects() {
+        for e in [Endpoint::UserConvertToOpenid, Endpoint::UserConvertToUserid] {
+            assert_eq!(e.spec().method, Method::Post);
+            assert!(e.success_has_envelope(Dialect::Legacy));
+        }
+        assert_eq!(Endpoint::from_path("user/convert_to_openid"), Some(Endpoint::UserConvertToOpenid));
     }
 
     #[test]

@@ -20,6 +20,16 @@ pub enum Errcode {
     ApiConcurrentOutOfLimit,
     ApiForbidden,
     NotAllowIp,
+    InvalidRequestParameter,
+    DataFormatError,
+    EmptyPostData,
+    RequestBodyTooLarge,
+    UseridMissing,
+    UseridNotFound,
+    NoPrivilege,
+    NotBoundWeixin,
+    InvalidOpenid,
+    InvalidAgentid,
 }
 
 impl Errcode {
@@ -37,6 +47,16 @@ impl Errcode {
             Errcode::ApiConcurrentOutOfLimit => 45033,
             Errcode::ApiForbidden => 48002,
             Errcode::NotAllowIp => 60020,
+            Errcode::InvalidRequestParameter => 40058,
+            Errcode::DataFormatError => 47001,
+            Errcode::EmptyPostData => 44002,
+            Errcode::RequestBodyTooLarge => 40206,
+            Errcode::UseridMissing => 41009,
+            Errcode::UseridNotFound => 60111,
+            Errcode::NoPrivilege => 60011,
+            Errcode::NotBoundWeixin => 43004,
+            Errcode::InvalidOpenid => 40073,
+            Errcode::InvalidAgentid => 40056,
         }
     }
 
@@ -54,6 +74,16 @@ impl Errcode {
             Errcode::ApiConcurrentOutOfLimit => "api concurrent out of limit",
             Errcode::ApiForbidden => "api forbidden",
             Errcode::NotAllowIp => "not allow to access from your ip",
+            Errcode::InvalidRequestParameter => "invalid Request Parameter",
+            Errcode::DataFormatError => "data format error",
+            Errcode::EmptyPostData => "empty post data",
+            Errcode::RequestBodyTooLarge => "request body too large",
+            Errcode::UseridMissing => "userid missing",
+            Errcode::UseridNotFound => "userid not found",
+            Errcode::NoPrivilege => "no privilege to access/modify contact/party/agent",
+            Errcode::NotBoundWeixin => "userid not bind weixin or not follow weixin plugin",
+            Errcode::InvalidOpenid => "invalid openid",
+            Errcode::InvalidAgentid => "invalid agentid",
         }
     }
 }
@@ -66,6 +96,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The code's text followed by what exactly was wrong, as the platform does for 40058.
+    pub fn with_detail(code: Errcode, detail: impl std::fmt::Display) -> Self {
+        ApiError { errcode: code.code(), text: Cow::Owned(format!("{}: {detail}", code.text())) }
+    }
+
     /// An errcode chosen from outside the table (fault injection through the control API).
     pub fn injected(errcode: i64) -> Self {
         ApiError { errcode, text: Cow::Borrowed("injected fault") }
@@ -145,6 +180,16 @@ mod tests {
             (Errcode::ApiConcurrentOutOfLimit, 45033),
             (Errcode::ApiForbidden, 48002),
             (Errcode::NotAllowIp, 60020),
+            (Errcode::InvalidRequestParameter, 40058),
+            (Errcode::DataFormatError, 47001),
+            (Errcode::EmptyPostData, 44002),
+            (Errcode::RequestBodyTooLarge, 40206),
+            (Errcode::UseridMissing, 41009),
+            (Errcode::UseridNotFound, 60111),
+            (Errcode::NoPrivilege, 60011),
+            (Errcode::NotBoundWeixin, 43004),
+            (Errcode::InvalidOpenid, 40073),
+            (Errcode::InvalidAgentid, 40056),
         ];
         for (e, c) in pairs {
             assert_eq!(e.code(), c, "{e:?}");

@@ -1,13 +1,16 @@
 //! The platform's rules without IO: what a request means, what is allowed, what the answer looks
 //! like in each dialect. The server crate only moves bytes between HTTP, the store and these rules.
 
+pub mod body;
 pub mod credential;
 pub mod dialect;
 pub mod endpoint;
 pub mod errcode;
 pub mod ratelimit;
+pub mod scope;
 pub mod seed;
 pub mod token;
+pub mod user;
 
 pub use dialect::Dialect;
 pub use endpoint::Endpoint;

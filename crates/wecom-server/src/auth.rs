@@ -9,9 +9,10 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 use std::sync::Arc;
 use wecom_model::credential::{parse_trusted_ip, Scope};
+use wecom_model::scope::Range;
 use wecom_model::token::Issued;
 use wecom_model::{Dialect, Errcode};
-use wecom_store::{CredentialRow, Store};
+use wecom_store::{AppRow, CredentialRow, Store};
 
 /// The caller of an authenticated API: its corp and the holder of the secret behind its token.
 #[derive(Debug, Clone)]
@@ -61,6 +62,27 @@ impl Auth {
     pub fn flush(&self) {
         self.tokens.clear();
     }
+}
+
+/// What the caller can see of the directory: an app its visible range, the contacts-sync
+/// assistant everything, a 管理组 its department subtrees.
+pub async fn range(store: &Store, caller: &Caller) -> Result<Range, Failure> {
+    let gone = || Failure::new(Errcode::InvalidAccessToken, Some(caller.dialect()));
+    Ok(match caller.scope {
+        Scope::ContactSync => Range::All,
+        Scope::App { agentid } => {
+            let app = store.app(&caller.corpid, agentid).await.map_err(internal)?.ok_or_else(gone)?;
+            app_range(&app)
+        }
+        Scope::Group { groupid } => {
+            let group = store.group(&caller.corpid, groupid).await.map_err(internal)?.ok_or_else(gone)?;
+            Range::Subtrees(group.departments.iter().map(|d| d.id).collect())
+        }
+    })
+}
+
+pub fn app_range(app: &AppRow) -> Range {
+    Range::Visible { users: app.allow_users.clone(), parties: app.allow_parties.clone(), tags: app.allow_tags.clone() }
 }
 
 pub fn caller_of(cred: &CredentialRow) -> Caller {

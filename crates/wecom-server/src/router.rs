@@ -5,16 +5,19 @@ use crate::auth::Caller;
 use crate::limits::Slot;
 use crate::reply::{self, Failure};
 use crate::{api, control, App};
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
+use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use wecom_model::endpoint::Credential;
-use wecom_model::Endpoint;
+use wecom_model::body;
+use wecom_model::endpoint::{Credential, Method};
+use wecom_model::{Dialect, Endpoint, Errcode};
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -43,13 +46,34 @@ pub struct Request {
     pub query: Query,
     pub ip: IpAddr,
     pub now: i64,
+    /// The body of a POST endpoint, or `None` when it was over the limit.
+    body: Option<Bytes>,
 }
 
-async fn cgi(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(path): Path<String>, uri: Uri) -> Response {
+impl Request {
+    /// The JSON body as `T`, with the caller's dialect's errcodes for what cannot be read.
+    pub fn json<T: DeserializeOwned>(&self, dialect: Dialect) -> Result<T, Failure> {
+        let body = self.body.as_ref().ok_or(Failure::new(Errcode::RequestBodyTooLarge, Some(dialect)))?;
+        body::parse(body, dialect).map_err(|e| Failure::new(e, Some(dialect)))
+    }
+}
+
+async fn cgi(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(path): Path<String>,
+    uri: Uri,
+    body: Body,
+) -> Response {
     let Some(endpoint) = Endpoint::from_path(&path) else {
         return reply::not_found();
     };
-    let req = Request { endpoint, query: Query::parse(uri.query()), ip: peer.ip(), now: app.clock.now() };
+    // Read before answering so a client is never cut off mid-upload; judged after the token.
+    let body = match endpoint.spec().method {
+        Method::Get => Some(Bytes::new()),
+        Method::Post => axum::body::to_bytes(body, body::BODY_LIMIT).await.ok(),
+    };
+    let req = Request { endpoint, query: Query::parse(uri.query()), ip: peer.ip(), now: app.clock.now(), body };
     match handle(&app, &req).await {
         Ok((dialect, fields)) => reply::success(endpoint, dialect, fields),
         Err(f) => {
@@ -79,7 +103,7 @@ async fn authorize(app: &App, req: &Request) -> Result<(Caller, Slot), Failure> 
     let dialect = Some(caller.dialect());
     let fail = |e| Failure::new(e, dialect);
     if !req.endpoint.serves(caller.dialect()) {
-        return Err(fail(wecom_model::Errcode::ApiForbidden));
+        return Err(fail(Errcode::ApiForbidden));
     }
     let debug = req.query.get("debug").map(Cow::Borrowed) == Some(Cow::Borrowed("1"));
     app.limits.corp_api(&caller.corpid, req.endpoint, debug, req.now).map_err(fail)?;

@@ -1,10 +1,12 @@
 //! Departments, members and tags as a seed writes them. The contacts API (its rules, views and
 //! errcodes) is built on these tables.
 
-use crate::{Result, StoreError};
-use sqlx::{Any, Transaction};
+use crate::{Result, Store, StoreError};
+use sqlx::{Any, Row, Transaction};
 use std::collections::{HashMap, HashSet};
+use wecom_model::scope::MemberPlace;
 use wecom_model::seed::CorpSeed;
+use wecom_model::user::new_openid;
 
 /// Siblings are spaced so that a department can later be placed between two without renumbering.
 const RANK_STEP: i64 = 1 << 16;
@@ -175,4 +177,77 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
         }
     }
     Ok(())
+}
+
+impl Store {
+    /// A member (userids ignore case) with its departments and their ancestors, and its tags.
+    pub async fn member_place(&self, corpid: &str, userid: &str) -> Result<Option<MemberPlace>> {
+        let key = userid.to_lowercase();
+        let Some(m) = sqlx::query("SELECT userid, active FROM members WHERE corpid = $1 AND userid_key = $2")
+            .bind(corpid)
+            .bind(&key)
+            .fetch_optional(&self.read)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let departments: Vec<i64> = sqlx::query(
+            "WITH RECURSIVE up (id) AS ( \
+               SELECT department_id FROM member_departments WHERE corpid = $1 AND userid_key = $2 \
+               UNION SELECT d.parentid FROM departments d JOIN up ON d.id = up.id WHERE d.corpid = $1 AND d.parentid <> 0 \
+             ) SELECT id FROM up ORDER BY id",
+        )
+        .bind(corpid)
+        .bind(&key)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        let mut tags: Vec<i64> = sqlx::query("SELECT tagid FROM tag_users WHERE corpid = $1 AND userid_key = $2")
+            .bind(corpid)
+            .bind(&key)
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for r in sqlx::query("SELECT tagid, department_id FROM tag_parties WHERE corpid = $1").bind(corpid).fetch_all(&self.read).await? {
+            let (tagid, dept): (i64, i64) = (r.get(0), r.get(1));
+            if departments.contains(&dept) && !tags.contains(&tagid) {
+                tags.push(tagid);
+            }
+        }
+        tags.sort_unstable();
+        Ok(Some(MemberPlace { userid: m.get("userid"), active: m.get::<i64, _>("active") != 0, departments, tags }))
+    }
+
+    /// The member's openid for the corp (agentid 0) or for one app, made on first request.
+    pub async fn openid(&self, corpid: &str, userid: &str, agentid: i64) -> Result<String> {
+        let key = userid.to_lowercase();
+        sqlx::query("INSERT INTO openids (corpid, openid, userid_key, agentid) VALUES ($1, $2, $3, $4) ON CONFLICT (corpid, userid_key, agentid) DO NOTHING")
+            .bind(corpid)
+            .bind(new_openid())
+            .bind(&key)
+            .bind(agentid)
+            .execute(&self.write)
+            .await?;
+        let row = sqlx::query("SELECT openid FROM openids WHERE corpid = $1 AND userid_key = $2 AND agentid = $3")
+            .bind(corpid)
+            .bind(&key)
+            .bind(agentid)
+            .fetch_one(&self.write)
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// The userid an openid was made for.
+    pub async fn openid_owner(&self, corpid: &str, openid: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT m.userid FROM openids o JOIN members m ON m.corpid = o.corpid AND m.userid_key = o.userid_key WHERE o.corpid = $1 AND o.openid = $2")
+            .bind(corpid)
+            .bind(openid)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use wecom_model::credential::{Scope, FIRST_AGENTID};
 use wecom_model::seed::{AppSeed, CorpSeed, GroupAppRight, GroupDepartmentRight, GroupSeed, Seed};
+use wecom_model::user::new_appid;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CorpRow {
@@ -17,6 +18,7 @@ pub struct CorpRow {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AppRow {
     pub agentid: i64,
+    pub appid: String,
     pub name: String,
     pub description: String,
     pub allow_users: Vec<String>,
@@ -58,7 +60,7 @@ impl Store {
 
     pub async fn apps(&self, corpid: &str) -> Result<Vec<AppRow>> {
         let rows = sqlx::query(
-            "SELECT agentid, name, description, allow_users, allow_parties, allow_tags FROM apps WHERE corpid = $1 ORDER BY agentid",
+            "SELECT agentid, appid, name, description, allow_users, allow_parties, allow_tags FROM apps WHERE corpid = $1 ORDER BY agentid",
         )
         .bind(corpid)
         .fetch_all(&self.read)
@@ -67,6 +69,7 @@ impl Store {
             .iter()
             .map(|r| AppRow {
                 agentid: r.get("agentid"),
+                appid: r.get("appid"),
                 name: r.get("name"),
                 description: r.get("description"),
                 allow_users: json_list(r, "allow_users"),
@@ -74,6 +77,14 @@ impl Store {
                 allow_tags: json_list(r, "allow_tags"),
             })
             .collect())
+    }
+
+    pub async fn app(&self, corpid: &str, agentid: i64) -> Result<Option<AppRow>> {
+        Ok(self.apps(corpid).await?.into_iter().find(|a| a.agentid == agentid))
+    }
+
+    pub async fn group(&self, corpid: &str, groupid: i64) -> Result<Option<GroupRow>> {
+        Ok(self.groups(corpid).await?.into_iter().find(|g| g.groupid == groupid))
     }
 
     /// The agentid a new app gets when none is asked for: the next after the highest.
@@ -221,8 +232,8 @@ async fn upsert_corp(tx: &mut Transaction<'static, Any>, corp: &CorpSeed, now: i
 
 async fn upsert_app(tx: &mut Transaction<'static, Any>, corpid: &str, app: &AppSeed, now: i64) -> Result<String> {
     sqlx::query(
-        "INSERT INTO apps (corpid, agentid, name, description, allow_users, allow_parties, allow_tags, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (corpid, agentid) DO UPDATE SET \
+        "INSERT INTO apps (corpid, agentid, name, description, allow_users, allow_parties, allow_tags, created_at, appid) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (corpid, agentid) DO UPDATE SET \
          name = excluded.name, description = excluded.description, allow_users = excluded.allow_users, \
          allow_parties = excluded.allow_parties, allow_tags = excluded.allow_tags",
     )
@@ -234,6 +245,7 @@ async fn upsert_app(tx: &mut Transaction<'static, Any>, corpid: &str, app: &AppS
     .bind(json_text(&app.allow_parties))
     .bind(json_text(&app.allow_tags))
     .bind(now)
+    .bind(new_appid())
     .execute(&mut **tx)
     .await?;
     upsert_credential(tx, corpid, Scope::App { agentid: app.agentid }, app.secret.as_deref(), &app.trusted_ips, now).await

@@ -2,6 +2,7 @@
 
 mod ip;
 mod token;
+mod user;
 
 use crate::auth::Caller;
 use crate::reply::Failure;
@@ -26,6 +27,8 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
     let fields = match req.endpoint {
         Endpoint::GetCallbackIp => ip::getcallbackip(app),
         Endpoint::GetApiDomainIp => ip::get_api_domain_ip(app),
+        Endpoint::UserConvertToOpenid => user::convert_to_openid(app, req, caller).await?,
+        Endpoint::UserConvertToUserid => user::convert_to_userid(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))

@@ -14,6 +14,8 @@ CREATE TABLE corps (
 CREATE TABLE apps (
     corpid        TEXT NOT NULL REFERENCES corps (corpid) ON DELETE CASCADE,
     agentid       BIGINT NOT NULL,
+    -- The app's own appid (legacy convert_to_openid with agentid answers it, for red packets).
+    appid         TEXT NOT NULL,
     name          TEXT NOT NULL,
     description   TEXT NOT NULL,
     allow_users   TEXT NOT NULL,
@@ -140,4 +142,15 @@ CREATE TABLE tag_parties (
     department_id BIGINT NOT NULL,
     PRIMARY KEY (corpid, tagid, department_id),
     FOREIGN KEY (corpid, tagid) REFERENCES tags (corpid, tagid) ON DELETE CASCADE
+);
+
+-- openids handed out by convert_to_openid: per corp (agentid 0) or, legacy, per app.
+CREATE TABLE openids (
+    corpid     TEXT NOT NULL,
+    openid     TEXT NOT NULL,
+    userid_key TEXT NOT NULL,
+    agentid    BIGINT NOT NULL,
+    PRIMARY KEY (corpid, openid),
+    UNIQUE (corpid, userid_key, agentid),
+    FOREIGN KEY (corpid, userid_key) REFERENCES members (corpid, userid_key) ON DELETE CASCADE
 );

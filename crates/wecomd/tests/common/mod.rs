@@ -15,11 +15,13 @@ pub const APP_SECRET: &str = "app-secret-1000002-xxxxxxxxxxxxxxxxxxxxxxxx";
 pub const APP2_SECRET: &str = "app-secret-1000003-xxxxxxxxxxxxxxxxxxxxxxxx";
 pub const SYNC_SECRET: &str = "sync-secret-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
 pub const GROUP_SECRET: &str = "group-secret-1-xxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+pub const GROUP2_SECRET: &str = "group-secret-2-xxxxxxxxxxxxxxxxxxxxxxxxxxxx";
 pub const OTHER_CORPID: &str = "wx8042b22041aa4f39";
 pub const OTHER_SECRET: &str = "other-corp-secret-xxxxxxxxxxxxxxxxxxxxxxxxx";
 
-/// A corp with two apps, the contacts-sync secret and a legacy management group, plus a second
-/// corp for cross-corp checks.
+/// A corp with two apps (1000002 sees everyone, 1000003 sees R&D), the contacts-sync secret and
+/// two legacy management groups (1 writes everything, 2 reads R&D and uses 1000003), plus a second
+/// corp for cross-corp checks. zhangsan (R&D) and wangwu (Sales) have logged in; lisi has not.
 pub const SEED: &str = r#"
 [[corp]]
 corpid = "ww0123456789abcdef"
@@ -43,11 +45,30 @@ id = 2
 name = "R&D"
 parentid = 1
 
+[[corp.department]]
+id = 3
+name = "Sales"
+parentid = 1
+
 [[corp.member]]
 userid = "zhangsan"
 name = "Zhang San"
 department = [2]
 mobile = "13800000001"
+active = true
+
+[[corp.member]]
+userid = "wangwu"
+name = "Wang Wu"
+department = [3]
+mobile = "13800000003"
+active = true
+
+[[corp.member]]
+userid = "lisi"
+name = "Li Si"
+department = [1]
+email = "lisi@example.com"
 
 [[corp.tag]]
 tagid = 1
@@ -62,6 +83,13 @@ secret = "group-secret-1-xxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 apps = [{ agentid = 1000002, right = "manage" }]
 departments = [{ id = 1, right = "write" }]
 tags = [1]
+
+[[corp.group]]
+groupid = 2
+name = "R&D readers"
+secret = "group-secret-2-xxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+apps = [{ agentid = 1000003, right = "use" }]
+departments = [{ id = 2, right = "read" }]
 
 [[corp]]
 corpid = "wx8042b22041aa4f39"
@@ -235,6 +263,13 @@ impl Server {
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.control(reqwest::Method::GET, path, None).await
+    }
+
+    /// POST a /cgi-bin path with a raw body (no Content-Type, as wechatpy sends it).
+    pub async fn api_post(&self, path_and_query: &str, body: impl Into<reqwest::Body>) -> Value {
+        let r = self.http.post(self.url(&format!("/cgi-bin/{path_and_query}"))).body(body).send().await.expect("request");
+        assert_eq!(r.status(), 200, "{path_and_query}");
+        r.json().await.expect("json body")
     }
 
     pub async fn advance(&self, seconds: i64) {

@@ -1,0 +1,68 @@
+//! Who may see which member: an app its visible range (可见范围), the contacts-sync assistant
+//! everyone, a 管理组 its granted department subtrees (wecom-api.md §1.10, legacy-api.md §1.2).
+
+/// Where a member sits: its departments with all their ancestors, and the tags that include it
+/// (directly or through a tagged department above it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberPlace {
+    pub userid: String,
+    /// Has the member logged in (activated)? Only then does it have an openid.
+    pub active: bool,
+    pub departments: Vec<i64>,
+    pub tags: Vec<i64>,
+}
+
+/// What a caller can see of the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Range {
+    /// The contacts-sync secret: the whole corp.
+    All,
+    /// A self-built app's allow_user / allow_party / allow_tag.
+    Visible { users: Vec<String>, parties: Vec<i64>, tags: Vec<i64> },
+    /// A management group's department subtrees (read or write).
+    Subtrees(Vec<i64>),
+}
+
+impl Range {
+    pub fn sees(&self, m: &MemberPlace) -> bool {
+        match self {
+            Range::All => true,
+            Range::Visible { users, parties, tags } => {
+                users.iter().any(|u| u.eq_ignore_ascii_case(&m.userid))
+                    || m.departments.iter().any(|d| parties.contains(d))
+                    || m.tags.iter().any(|t| tags.contains(t))
+            }
+            Range::Subtrees(roots) => m.departments.iter().any(|d| roots.contains(d)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member() -> MemberPlace {
+        // In department 4, under 2, under the root 1; tagged 7.
+        MemberPlace { userid: "ZhangSan".into(), active: true, departments: vec![4, 2, 1], tags: vec![7] }
+    }
+
+    #[test]
+    fn app_ranges() {
+        let m = member();
+        let none = Range::Visible { users: vec![], parties: vec![], tags: vec![] };
+        assert!(!none.sees(&m));
+        assert!(Range::Visible { users: vec!["zhangsan".into()], parties: vec![], tags: vec![] }.sees(&m), "userids ignore case");
+        assert!(Range::Visible { users: vec![], parties: vec![2], tags: vec![] }.sees(&m), "a department sees its subtree");
+        assert!(!Range::Visible { users: vec![], parties: vec![3], tags: vec![] }.sees(&m));
+        assert!(Range::Visible { users: vec![], parties: vec![], tags: vec![7] }.sees(&m));
+        assert!(Range::All.sees(&m));
+    }
+
+    #[test]
+    fn group_subtrees() {
+        let m = member();
+        assert!(Range::Subtrees(vec![1]).sees(&m));
+        assert!(Range::Subtrees(vec![4]).sees(&m));
+        assert!(!Range::Subtrees(vec![3, 5]).sees(&m));
+    }
+}

@@ -1,0 +1,77 @@
+"""Constants and assertion helpers shared by the real-client tests."""
+
+import re
+
+CORPID = "ww0123456789abcdef"
+# Secrets differ in their first 10 characters: wechatpy keys its token store by secret[:10].
+APP_SECRET = "app1000002-secret-for-tests"
+RESTRICTED_APP_SECRET = "app1000003-secret-for-tests"
+SYNC_SECRET = "sync-secret-for-tests"
+GROUP_SECRET = "group1-secret-for-tests"
+APP_AGENTID = 1000002
+RESTRICTED_AGENTID = 1000003
+GROUPID = 1
+# App 1000003 trusts only this range, which never holds the tests' 127.0.0.1.
+RESTRICTED_RANGE = "10.0.0.0/8"
+
+SEED = f"""
+[[corp]]
+corpid = "{CORPID}"
+name = "wechatpy test corp"
+contact_sync_secret = "{SYNC_SECRET}"
+
+[[corp.app]]
+agentid = {APP_AGENTID}
+name = "Open app"
+secret = "{APP_SECRET}"
+allow_parties = [1]
+
+[[corp.app]]
+agentid = {RESTRICTED_AGENTID}
+name = "Restricted app"
+secret = "{RESTRICTED_APP_SECRET}"
+trusted_ips = ["{RESTRICTED_RANGE}"]
+
+[[corp.group]]
+groupid = {GROUPID}
+name = "Legacy management group"
+secret = "{GROUP_SECRET}"
+apps = [{{ agentid = {APP_AGENTID}, right = "manage" }}]
+departments = [{{ id = 1, right = "write" }}]
+
+[[corp.department]]
+id = 2
+name = "R&D"
+parentid = 1
+
+[[corp.member]]
+userid = "zhangsan"
+name = "Zhang San"
+department = [2]
+mobile = "13800000001"
+active = true
+
+[[corp.member]]
+userid = "lisi"
+name = "Li Si"
+department = [1]
+email = "lisi@example.com"
+"""
+
+WECOM_ERRMSG = re.compile(
+    r"^(?P<text>.+), hint: \[(?P<ts>\d+)_(?P<n>\d+)_(?P<hex>[0-9a-f]{32})\], from ip: (?P<ip>[0-9a-f.:]+), "
+    r"more info at https://open\.work\.weixin\.qq\.com/devtool/query\?e=(?P<code>-?\d+)$"
+)
+
+
+def assert_wecom_errmsg(errmsg, text, errcode, server=None):
+    """The WeCom errmsg: '<text>, hint: [<ts>_<n>_<hex32>], from ip: <ip>, more info at …?e=<code>'."""
+    m = WECOM_ERRMSG.match(errmsg)
+    assert m, f"not a WeCom errmsg: {errmsg!r}"
+    assert m.group("text") == text, errmsg
+    assert m.group("ip") == "127.0.0.1", errmsg
+    assert int(m.group("code")) == errcode, errmsg
+    if server is not None:
+        # The hint carries the server's (emulated) clock.
+        assert abs(int(m.group("ts")) - server.now()) <= 5, (errmsg, server.now())
+    return m
