@@ -7,10 +7,11 @@ use crate::reply::Failure;
 use dashmap::DashMap;
 use ipnet::IpNet;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use wecom_model::credential::{parse_trusted_ip, Scope};
 use wecom_model::scope::Range;
-use wecom_model::token::Issued;
+use wecom_model::token::{Issued, EXPIRES_IN};
 use wecom_model::{Dialect, Errcode};
 use wecom_store::{AppRow, CredentialRow, Store};
 
@@ -33,9 +34,59 @@ struct Entry {
     trusted: Vec<IpNet>,
 }
 
+/// A secret holder as gettoken sees it, with the token it last handed out.
+pub struct Holder {
+    pub cred: CredentialRow,
+    pub trusted: Vec<IpNet>,
+    live: Mutex<Option<(String, Issued)>>,
+    extending: AtomicBool,
+}
+
+/// What gettoken does with a holder's cached token.
+pub enum Current {
+    /// Hand it out as it is.
+    Token(String),
+    /// Go to the store (no live token, or its 7200 s need restarting); only one request at a time
+    /// extends, the others keep handing out the still-valid token meanwhile.
+    Refresh(Refreshing),
+}
+
+/// Held by the one request refreshing a holder's token.
+pub struct Refreshing(Arc<Holder>);
+
+impl Drop for Refreshing {
+    fn drop(&mut self) {
+        self.0.extending.store(false, Ordering::Release);
+    }
+}
+
+impl Refreshing {
+    pub fn done(self, token: &str, now: i64) {
+        *self.0.live.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((token.to_string(), Issued { expires_at: now + EXPIRES_IN, revoked: false }));
+    }
+}
+
+impl Holder {
+    pub fn current(self: &Arc<Self>, now: i64) -> Current {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match live {
+            Some((token, issued)) if issued.check(now).is_ok() && !issued.needs_extension(now) => Current::Token(token),
+            Some((token, issued)) if issued.check(now).is_ok() && self.extending.swap(true, Ordering::AcqRel) => Current::Token(token),
+            Some(_) => Current::Refresh(Refreshing(self.clone())),
+            None => {
+                // Wait for no one: a concurrent first fetch is settled by the store's lock.
+                self.extending.store(true, Ordering::Release);
+                Current::Refresh(Refreshing(self.clone()))
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Auth {
     tokens: DashMap<String, Arc<Entry>>,
+    holders: DashMap<(String, String), Arc<Holder>>,
 }
 
 impl Auth {
@@ -58,9 +109,23 @@ impl Auth {
         Ok(entry.caller.clone())
     }
 
-    /// Forget every cached token (a secret was regenerated, trusted IPs changed, or state reset).
+    /// The holder of `secret` in `corpid`, or `None` when no holder has it (not remembered).
+    pub async fn holder(&self, store: &Store, corpid: &str, secret: &str) -> Result<Option<Arc<Holder>>, Failure> {
+        let key = (corpid.to_string(), secret.to_string());
+        if let Some(h) = self.holders.get(&key) {
+            return Ok(Some(h.clone()));
+        }
+        let Some(cred) = store.credential_by_secret(corpid, secret).await.map_err(internal)? else { return Ok(None) };
+        let holder = Arc::new(Holder { trusted: trusted(&cred), cred, live: Mutex::new(None), extending: AtomicBool::new(false) });
+        self.holders.insert(key, holder.clone());
+        Ok(Some(holder))
+    }
+
+    /// Forget every cached token and secret (a secret was regenerated, trusted IPs changed, or
+    /// state reset).
     pub fn flush(&self) {
         self.tokens.clear();
+        self.holders.clear();
     }
 }
 

@@ -48,19 +48,6 @@ impl Store {
         sqlx::query(AssertSqlSafe(sql)).bind(corpid).fetch_all(&self.read).await?.iter().map(credential).collect()
     }
 
-    /// The newest unrevoked token of a credential that is still valid at `now`.
-    pub async fn live_token(&self, credential_id: i64, now: i64) -> Result<Option<(String, Issued)>> {
-        let row = sqlx::query(
-            "SELECT token, expires_at FROM tokens WHERE credential_id = $1 AND revoked = 0 AND expires_at > $2 \
-             ORDER BY expires_at DESC LIMIT 1",
-        )
-        .bind(credential_id)
-        .bind(now)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(row.map(|r| (r.get("token"), Issued { expires_at: r.get("expires_at"), revoked: false })))
-    }
-
     /// gettoken's write: under a lock on the credential, return its live token with 7200 s from
     /// `now`, or store `fresh` as the new one. `None` when the secret no longer matches (it was
     /// regenerated since it was read). Several instances racing get the same token.

@@ -111,6 +111,7 @@ async fn a_seed_that_changes_a_secret_revokes_its_tokens(db: &Db) {
     let r = s.http().post(s.url("/control/seed")).body(changed).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(s.api(&format!("getcallbackip?access_token={token}")).await["errcode"], 40014);
+    assert_eq!(s.api(&format!("gettoken?corpid={CORPID}&corpsecret={APP_SECRET}")).await["errcode"], 40001);
     assert_eq!(s.token(CORPID, "replaced-secret").await.len(), 214);
 }
 
