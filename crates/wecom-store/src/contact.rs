@@ -40,6 +40,15 @@ where
     }
 }
 
+pub(crate) async fn require_department(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    id: i64,
+    what: impl FnOnce() -> String,
+) -> Result<()> {
+    require(tx, "SELECT 1 FROM departments WHERE corpid = $1 AND id = $2", corpid, id, what).await
+}
+
 pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &CorpSeed, now: i64) -> Result<()> {
     let corpid = corp.corpid.as_str();
     // Parents first: a department may name a parent that comes later in the file.
@@ -63,10 +72,7 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
                     .execute(&mut **tx)
                     .await?;
             } else {
-                require(tx, "SELECT 1 FROM departments WHERE corpid = $1 AND id = $2", corpid, parent, || {
-                    format!("department {} has unknown parent {parent}", d.id)
-                })
-                .await?;
+                require_department(tx, corpid, parent, || format!("department {} has unknown parent {parent}", d.id)).await?;
                 sqlx::query(
                     "INSERT INTO departments (corpid, id, name, name_en, parentid, sibling_rank) VALUES ($1, $2, $3, $4, $5, $6) \
                      ON CONFLICT (corpid, id) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, \
@@ -120,10 +126,7 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
             .execute(&mut **tx)
             .await?;
         for d in &m.department {
-            require(tx, "SELECT 1 FROM departments WHERE corpid = $1 AND id = $2", corpid, *d, || {
-                format!("member {} is in unknown department {d}", m.userid)
-            })
-            .await?;
+            require_department(tx, corpid, *d, || format!("member {} is in unknown department {d}", m.userid)).await?;
             sqlx::query(
                 "INSERT INTO member_departments (corpid, userid_key, department_id, position, is_leader) VALUES ($1, $2, $3, 0, $4)",
             )
@@ -164,10 +167,7 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
                 .await?;
         }
         for p in &t.parties {
-            require(tx, "SELECT 1 FROM departments WHERE corpid = $1 AND id = $2", corpid, *p, || {
-                format!("tag {} names unknown department {p}", t.tagid)
-            })
-            .await?;
+            require_department(tx, corpid, *p, || format!("tag {} names unknown department {p}", t.tagid)).await?;
             sqlx::query("INSERT INTO tag_parties (corpid, tagid, department_id) VALUES ($1, $2, $3)")
                 .bind(corpid)
                 .bind(t.tagid)

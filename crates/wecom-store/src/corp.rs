@@ -279,10 +279,8 @@ async fn upsert_group(tx: &mut Transaction<'static, Any>, corpid: &str, group: &
             .await?;
     }
     for r in &group.departments {
-        contact::require(tx, "SELECT 1 FROM departments WHERE corpid = $1 AND id = $2", corpid, r.id, || {
-            format!("group {} has rights on unknown department {}", group.groupid, r.id)
-        })
-        .await?;
+        contact::require_department(tx, corpid, r.id, || format!("group {} has rights on unknown department {}", group.groupid, r.id))
+            .await?;
         sqlx::query("INSERT INTO group_department_rights (corpid, groupid, department_id, contact_right) VALUES ($1, $2, $3, $4)")
             .bind(corpid)
             .bind(group.groupid)

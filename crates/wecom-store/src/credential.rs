@@ -174,7 +174,8 @@ pub(crate) async fn upsert_credential(
         (Some(old), _) => old,
         (None, given) => {
             let secret = given.map(str::to_string).unwrap_or_else(new_secret);
-            sqlx::query("INSERT INTO credentials (corpid, owner, secret, trusted_ips, created_at) VALUES ($1, $2, $3, $4, $5)")
+            sqlx::query("INSERT INTO credentials (id, corpid, owner, secret, trusted_ips, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(rand::random::<i64>() & i64::MAX)
                 .bind(corpid)
                 .bind(scope.owner_key())
                 .bind(&secret)

@@ -1,5 +1,5 @@
 //! One store over two backends. SQL is written once with `$N` placeholders, which both SQLite and
-//! PostgreSQL accept through sqlx's Any driver; only the DDL (migrations) differs per backend.
+//! PostgreSQL accept through sqlx's Any driver, and the schema uses only types both read alike.
 
 mod contact;
 mod corp;
@@ -45,6 +45,9 @@ impl Backend {
     }
 }
 
+/// The schema, the same for both backends.
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 /// Channel for cross-instance notices on PostgreSQL (LISTEN/NOTIFY).
 const CHANNEL: &str = "wecomd";
 
@@ -73,7 +76,7 @@ impl Store {
         let store = match backend {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-                sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                MIGRATIONS.run(&pool).await?;
                 Store { backend, url: url.to_string(), read: pool.clone(), write: pool }
             }
             Backend::Sqlite => {
@@ -81,7 +84,7 @@ impl Store {
                 let write = sqlite_pool(&url, 1).await?;
                 // WAL is a property of the file: set once, before readers open it.
                 write.execute("PRAGMA journal_mode = WAL").await?;
-                sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+                MIGRATIONS.run(&write).await?;
                 let read = sqlite_pool(&url, 4).await?;
                 Store { backend, url, read, write }
             }

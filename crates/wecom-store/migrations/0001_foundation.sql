@@ -1,4 +1,5 @@
--- Times are unix seconds of wecomd's clock; flags are 0/1 BIGINTs so both backends read them alike.
+-- One schema for SQLite and PostgreSQL: only types both read alike (TEXT, BIGINT), times in unix
+-- seconds of wecomd's clock, flags as 0/1. Row ids are made by wecomd, not by the database.
 
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
@@ -27,7 +28,7 @@ CREATE TABLE apps (
 
 -- One row per secret holder: owner is 'app:<agentid>', 'contact_sync' or 'group:<groupid>'.
 CREATE TABLE credentials (
-    id          BIGSERIAL PRIMARY KEY,
+    id          BIGINT PRIMARY KEY,
     corpid      TEXT NOT NULL REFERENCES corps (corpid) ON DELETE CASCADE,
     owner       TEXT NOT NULL,
     secret      TEXT NOT NULL,
