@@ -74,3 +74,29 @@ async fn two_instances_on_one_postgres_are_one_server() {
     drop((a, b));
     db.drop_db().await;
 }
+
+/// A database that goes away answers -1 `system busy` with HTTP 200, never an HTTP error, and
+/// wecomd recovers when it comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_outage_answers_system_busy() {
+    if !postgres_available().await {
+        return;
+    }
+    let db = Db::new(Backend::Postgres).await;
+    let s = Server::start(&db, &[]).await;
+    let token = s.token(CORPID, APP_SECRET).await;
+    assert_eq!(s.api(&format!("getcallbackip?access_token={token}")).await["errcode"], 0);
+    db.set_reachable(false).await;
+    // Not cached yet, so these need the database.
+    let v = s.api(&format!("gettoken?corpid={CORPID}&corpsecret={APP2_SECRET}")).await;
+    assert_eq!(v["errcode"], -1, "{v}");
+    assert!(v["errmsg"].as_str().unwrap().starts_with("system busy, hint: ["), "{v}");
+    let v = s.api_post(&format!("user/convert_to_openid?access_token={token}"), r#"{"userid":"zhangsan"}"#).await;
+    assert_eq!(v["errcode"], -1, "{v}");
+    // A token already in use still answers what needs no database.
+    assert_eq!(s.api(&format!("getcallbackip?access_token={token}")).await["errcode"], 0);
+    db.set_reachable(true).await;
+    assert_eq!(s.token(CORPID, APP2_SECRET).await.len(), 214, "recovered");
+    drop(s);
+    db.drop_db().await;
+}

@@ -163,6 +163,23 @@ impl Db {
         }
     }
 
+    /// Cuts every connection to the PostgreSQL database and refuses new ones, or lets them in again.
+    pub async fn set_reachable(&self, reachable: bool) {
+        let name = self.pg_name.as_ref().expect("a PostgreSQL database");
+        let mut c = sqlx::PgConnection::connect(&pg_base()).await.expect("PostgreSQL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {reachable}")))
+            .execute(&mut c)
+            .await
+            .expect("alter database");
+        if !reachable {
+            sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+                .bind(name)
+                .execute(&mut c)
+                .await
+                .expect("terminate");
+        }
+    }
+
     /// Drops the PostgreSQL database (after every server on it has stopped).
     pub async fn drop_db(self) {
         if let Some(name) = &self.pg_name {
