@@ -1,9 +1,11 @@
 //! Departments, members and tags as a seed writes them. The contacts API (its rules, views and
 //! errcodes) is built on these tables.
 
+use crate::event::{record_change, Origin};
 use crate::{Result, Store, StoreError};
 use sqlx::{Any, Row, Transaction};
 use std::collections::{HashMap, HashSet};
+use wecom_model::event::{ChangeContact, ChangeType};
 use wecom_model::scope::MemberPlace;
 use wecom_model::seed::CorpSeed;
 use wecom_model::user::new_openid;
@@ -180,6 +182,35 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
 }
 
 impl Store {
+    /// The member logs in to WeCom: activated (status 1), and from now on its mobile is frozen.
+    pub async fn login_member(&self, corpid: &str, userid: &str, now: i64) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query("UPDATE members SET active = 1 WHERE corpid = $1 AND userid_key = $2 RETURNING userid, active")
+            .bind(corpid)
+            .bind(userid.to_lowercase())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
+        let change = ChangeContact::new(ChangeType::UpdateUser).item("UserID", row.get::<String, _>("userid")).item("Status", 1);
+        record_change(&mut tx, corpid, Origin::Control, &change, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Locks or unlocks a tag (an admin-console action on the legacy platform).
+    pub async fn set_tag_locked(&self, corpid: &str, tagid: i64, locked: bool) -> Result<()> {
+        let done = sqlx::query("UPDATE tags SET locked = $1 WHERE corpid = $2 AND tagid = $3")
+            .bind(i64::from(locked))
+            .bind(corpid)
+            .bind(tagid)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("no tag {tagid} in corp {corpid}")));
+        }
+        Ok(())
+    }
+
     /// A member (userids ignore case) with its departments and their ancestors, and its tags.
     pub async fn member_place(&self, corpid: &str, userid: &str) -> Result<Option<MemberPlace>> {
         let key = userid.to_lowercase();

@@ -4,9 +4,14 @@
 mod contact;
 mod corp;
 mod credential;
+mod department;
+mod event;
+mod member;
+mod tag;
 
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
+pub use event::{EventRow, Origin};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};

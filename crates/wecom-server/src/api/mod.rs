@@ -1,6 +1,8 @@
 //! The API areas, one module each, named as the reference names them.
 
+mod department;
 mod ip;
+mod tag;
 mod token;
 mod user;
 

@@ -1,0 +1,1 @@
+//! Department rules and views (wecom-api.md §5, legacy-api.md §4).

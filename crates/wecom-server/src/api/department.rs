@@ -1,0 +1,1 @@
+//! Departments (wecom-api.md §5, legacy-api.md §4).

@@ -1,0 +1,1 @@
+//! Tags (wecom-api.md §6, legacy-api.md §5).
