@@ -5,7 +5,7 @@
 use crate::faults::Fault;
 use crate::App;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +21,8 @@ use wecom_store::StoreError;
 
 type State_ = State<Arc<App>>;
 
+const SEED_LIMIT: usize = 512 * 1024 * 1024;
+
 pub fn router(app: Arc<App>) -> Router<Arc<App>> {
     let guarded = Router::new()
         .route("/corps", get(list_corps).post(create_corp))
@@ -32,7 +34,8 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/corps/{corpid}/members/{userid}/login", post(login_member))
         .route("/corps/{corpid}/tags/{tagid}/lock", put(lock_tag))
         .route("/corps/{corpid}/events", get(events))
-        .route("/seed", post(seed))
+        // Seeds of large corps are large: a million members is about 110 MB of TOML.
+        .route("/seed", post(seed).layer(DefaultBodyLimit::max(SEED_LIMIT)))
         .route("/reset", post(reset))
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))

@@ -3,12 +3,21 @@
 
 use crate::event::{record_change, Origin};
 use crate::{Result, Store, StoreError};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 use wecom_model::event::{ChangeContact, ChangeType};
 use wecom_model::scope::MemberPlace;
 use wecom_model::seed::CorpSeed;
 use wecom_model::user::new_openid;
+
+/// Rows per statement when a seed writes members (15 values each, well under both backends'
+/// limits on bound parameters).
+const MEMBER_BATCH: usize = 500;
+
+/// `($1, …, $cols), ($cols+1, …), …` for `rows` rows.
+fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows).map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", "))).collect::<Vec<_>>().join(", ")
+}
 
 /// Siblings are spaced so that a department can later be placed between two without renumbering.
 const RANK_STEP: i64 = 1 << 16;
@@ -97,47 +106,67 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
         pending = later;
     }
 
-    for m in &corp.member {
-        let key = m.userid.to_lowercase();
-        sqlx::query(
+    // Members go in batches: a seed may hold a million of them.
+    let departments: HashSet<i64> = sqlx::query("SELECT id FROM departments WHERE corpid = $1")
+        .bind(corpid)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for chunk in corp.member.chunks(MEMBER_BATCH) {
+        if let Some((m, d)) = chunk.iter().flat_map(|m| m.department.iter().map(move |d| (m, d))).find(|(_, d)| !departments.contains(d)) {
+            return Err(StoreError::Invalid(format!("member {} is in unknown department {d}", m.userid)));
+        }
+        let keys: Vec<String> = chunk.iter().map(|m| m.userid.to_lowercase()).collect();
+        let sql = format!(
             "INSERT INTO members (corpid, userid_key, userid, name, alias, mobile, email, position, gender, english_name, telephone, \
-             weixinid, active, enable, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14) \
+             weixinid, active, enable, created_at) VALUES {} \
              ON CONFLICT (corpid, userid_key) DO UPDATE SET userid = excluded.userid, name = excluded.name, alias = excluded.alias, \
              mobile = excluded.mobile, email = excluded.email, position = excluded.position, gender = excluded.gender, \
              english_name = excluded.english_name, telephone = excluded.telephone, weixinid = excluded.weixinid, active = excluded.active",
-        )
-        .bind(corpid)
-        .bind(&key)
-        .bind(&m.userid)
-        .bind(&m.name)
-        .bind(&m.alias)
-        .bind(&m.mobile)
-        .bind(&m.email)
-        .bind(&m.position)
-        .bind(&m.gender)
-        .bind(&m.english_name)
-        .bind(&m.telephone)
-        .bind(&m.weixinid)
-        .bind(i64::from(m.active))
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query("DELETE FROM member_departments WHERE corpid = $1 AND userid_key = $2")
-            .bind(corpid)
-            .bind(&key)
-            .execute(&mut **tx)
-            .await?;
-        for d in &m.department {
-            require_department(tx, corpid, *d, || format!("member {} is in unknown department {d}", m.userid)).await?;
-            sqlx::query(
-                "INSERT INTO member_departments (corpid, userid_key, department_id, position, is_leader) VALUES ($1, $2, $3, 0, $4)",
-            )
-            .bind(corpid)
-            .bind(&key)
-            .bind(*d)
-            .bind(i64::from(m.is_leader_in_dept.contains(d)))
-            .execute(&mut **tx)
-            .await?;
+            placeholders(chunk.len(), 15)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (m, key) in chunk.iter().zip(&keys) {
+            q = q
+                .bind(corpid)
+                .bind(key)
+                .bind(&m.userid)
+                .bind(&m.name)
+                .bind(&m.alias)
+                .bind(&m.mobile)
+                .bind(&m.email)
+                .bind(&m.position)
+                .bind(&m.gender)
+                .bind(&m.english_name)
+                .bind(&m.telephone)
+                .bind(&m.weixinid)
+                .bind(i64::from(m.active))
+                .bind(1i64)
+                .bind(now);
+        }
+        q.execute(&mut **tx).await?;
+
+        let list = (2..keys.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let mut q = sqlx::query(AssertSqlSafe(format!("DELETE FROM member_departments WHERE corpid = $1 AND userid_key IN ({list})"))).bind(corpid);
+        for key in &keys {
+            q = q.bind(key);
+        }
+        q.execute(&mut **tx).await?;
+
+        let rows: Vec<(&String, i64, i64)> = chunk
+            .iter()
+            .zip(&keys)
+            .flat_map(|(m, key)| m.department.iter().map(move |d| (key, *d, i64::from(m.is_leader_in_dept.contains(d)))))
+            .collect();
+        for rows in rows.chunks(MEMBER_BATCH) {
+            let sql = format!("INSERT INTO member_departments (corpid, userid_key, department_id, position, is_leader) VALUES {}", placeholders(rows.len(), 5));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (key, d, leader) in rows {
+                q = q.bind(corpid).bind(*key).bind(*d).bind(0i64).bind(*leader);
+            }
+            q.execute(&mut **tx).await?;
         }
     }
 
