@@ -10,9 +10,9 @@ use wecom_model::scope::MemberPlace;
 use wecom_model::seed::CorpSeed;
 use wecom_model::user::new_openid;
 
-/// Rows per statement when a seed writes members (15 values each, well under both backends'
-/// limits on bound parameters).
-const MEMBER_BATCH: usize = 500;
+/// Rows per statement when a seed writes members. Small on purpose: SQLite looks each `$N` up by
+/// name in a list, so a statement's binding cost grows with the square of its parameter count.
+const MEMBER_BATCH: usize = 32;
 
 /// `($1, …, $cols), ($cols+1, …), …` for `rows` rows.
 fn placeholders(rows: usize, cols: usize) -> String {
