@@ -50,6 +50,9 @@ pub struct AppSeed {
     pub allow_parties: Vec<i64>,
     #[serde(default)]
     pub allow_tags: Vec<i64>,
+    /// Granted 通讯录编辑 (contact edit): may write contacts within its visible departments.
+    #[serde(default)]
+    pub contact_edit: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

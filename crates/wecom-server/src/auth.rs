@@ -148,13 +148,21 @@ pub async fn range(store: &Store, caller: &Caller) -> Result<Range, Failure> {
 }
 
 /// What the caller may change: everything with the contacts-sync secret, a 管理组's subtrees held
-/// with write rights; a self-built app may not write contacts (48002).
+/// with write rights, a self-built app granted contact edit its visible departments; any other
+/// self-built app may not write contacts (48002).
 pub async fn write_range(store: &Store, caller: &Caller) -> Result<WriteRange, Failure> {
+    let gone = || Failure::new(Errcode::InvalidAccessToken, Some(caller.dialect()));
     match caller.scope {
         Scope::ContactSync => Ok(WriteRange::All),
-        Scope::App { .. } => Err(Failure::new(Errcode::ApiForbidden, Some(caller.dialect()))),
+        Scope::App { agentid } => {
+            let app = store.app(&caller.corpid, agentid).await.map_err(internal)?.ok_or_else(gone)?;
+            if app.contact_edit {
+                Ok(WriteRange::Subtrees(app.allow_parties))
+            } else {
+                Err(Failure::new(Errcode::ApiForbidden, Some(caller.dialect())))
+            }
+        }
         Scope::Group { groupid } => {
-            let gone = || Failure::new(Errcode::InvalidAccessToken, Some(caller.dialect()));
             let group = store.group(&caller.corpid, groupid).await.map_err(internal)?.ok_or_else(gone)?;
             Ok(WriteRange::Subtrees(group.departments.iter().filter(|d| d.right == ContactRight::Write).map(|d| d.id).collect()))
         }

@@ -24,6 +24,7 @@ CREATE TABLE apps (
     allow_users   TEXT NOT NULL,
     allow_parties TEXT NOT NULL,
     allow_tags    TEXT NOT NULL,
+    contact_edit  BIGINT NOT NULL DEFAULT 0,
     created_at    BIGINT NOT NULL,
     PRIMARY KEY (corpid, agentid)
 );

@@ -16,7 +16,10 @@ const MEMBER_BATCH: usize = 32;
 
 /// `($1, …, $cols), ($cols+1, …), …` for `rows` rows.
 fn placeholders(rows: usize, cols: usize) -> String {
-    (0..rows).map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", "))).collect::<Vec<_>>().join(", ")
+    (0..rows)
+        .map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Siblings are spaced so that a department can later be placed between two without renumbering.
@@ -149,7 +152,8 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
         q.execute(&mut **tx).await?;
 
         let list = (2..keys.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        let mut q = sqlx::query(AssertSqlSafe(format!("DELETE FROM member_departments WHERE corpid = $1 AND userid_key IN ({list})"))).bind(corpid);
+        let mut q =
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM member_departments WHERE corpid = $1 AND userid_key IN ({list})"))).bind(corpid);
         for key in &keys {
             q = q.bind(key);
         }
@@ -161,7 +165,10 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
             .flat_map(|(m, key)| m.department.iter().map(move |d| (key, *d, i64::from(m.is_leader_in_dept.contains(d)))))
             .collect();
         for rows in rows.chunks(MEMBER_BATCH) {
-            let sql = format!("INSERT INTO member_departments (corpid, userid_key, department_id, position, is_leader) VALUES {}", placeholders(rows.len(), 5));
+            let sql = format!(
+                "INSERT INTO member_departments (corpid, userid_key, department_id, position, is_leader) VALUES {}",
+                placeholders(rows.len(), 5)
+            );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (key, d, leader) in rows {
                 q = q.bind(corpid).bind(*key).bind(*d).bind(0i64).bind(*leader);
