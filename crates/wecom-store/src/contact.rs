@@ -5,13 +5,11 @@ use crate::event::{record_change, Origin};
 use crate::{Result, Store, StoreError};
 use sqlx::{Any, Row, Transaction};
 use std::collections::{HashMap, HashSet};
+use wecom_model::department::RANK_STEP;
 use wecom_model::event::{ChangeContact, ChangeType};
 use wecom_model::scope::MemberPlace;
 use wecom_model::seed::CorpSeed;
 use wecom_model::user::new_openid;
-
-/// Siblings are spaced so that a department can later be placed between two without renumbering.
-const RANK_STEP: i64 = 1 << 16;
 
 pub(crate) async fn ensure_root_department(tx: &mut Transaction<'static, Any>, corpid: &str, name: &str) -> Result<()> {
     sqlx::query(
