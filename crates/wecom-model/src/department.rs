@@ -328,17 +328,20 @@ pub fn check_delete(tree: &Tree, id: i64, has_members: bool, write: &WriteRange)
 pub fn readable<'t>(tree: &'t Tree, id: Option<i64>, range: &Range) -> Result<Vec<&'t Department>, ApiError> {
     match id {
         Some(id) => {
-            let line = tree.ancestors(id);
-            if line.is_empty() {
-                return Err(Errcode::DepartmentNotFound.into());
-            }
-            if !range.sees_department(&line) {
-                return Err(Errcode::NoPrivilege.into());
-            }
+            visible(tree, id, range)?;
             Ok(tree.subtree(id))
         }
         None => Ok(tree.subtree(ROOT).into_iter().filter(|d| range.sees_department(&tree.ancestors(d.id))).collect()),
     }
+}
+
+/// One department the caller must see (department/get).
+pub fn visible<'t>(tree: &'t Tree, id: i64, range: &Range) -> Result<&'t Department, ApiError> {
+    let d = tree.get(id).ok_or(Errcode::DepartmentNotFound)?;
+    if !range.sees_department(&tree.ancestors(id)) {
+        return Err(Errcode::NoPrivilege.into());
+    }
+    Ok(d)
 }
 
 /// department/list's item (and department/get's object). 企业号's list had id, name, parentid
@@ -561,6 +564,9 @@ mod tests {
         assert_eq!(code(readable(&t, Some(3), &rnd)), 60011);
         assert_eq!(code(readable(&t, Some(1), &rnd)), 60011);
         assert_eq!(code(readable(&t, Some(9), &Range::All)), 60003);
+        assert_eq!(visible(&t, 4, &rnd).unwrap().id, 4);
+        assert_eq!(code(visible(&t, 3, &rnd)), 60011);
+        assert_eq!(code(visible(&t, 9, &rnd)), 60003);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::reply::Failure;
 use crate::router::Request;
 use crate::App;
 use serde_json::{Map, Value};
-use wecom_model::department::{optional_query_id, query_id, readable, simple_view, view};
+use wecom_model::department::{optional_query_id, query_id, readable, simple_view, view, visible, Department};
 use wecom_model::{ApiError, Dialect};
 use wecom_store::{DepartmentWrite, Origin};
 
@@ -43,38 +43,33 @@ pub async fn delete(app: &App, req: &Request, caller: &Caller) -> Fields {
     Ok(Map::new())
 }
 
-/// list, simplelist and get: the departments the request names, within the caller's range.
-async fn read(
-    app: &App,
-    caller: &Caller,
-    id: Option<i64>,
-    render: impl Fn(&wecom_model::department::Department) -> Value,
-) -> Result<Vec<Value>, Failure> {
+/// list and simplelist: the departments the request names, within the caller's range.
+async fn read(app: &App, req: &Request, caller: &Caller, render: impl Fn(&Department) -> Value) -> Result<Vec<Value>, Failure> {
+    let dialect = caller.dialect();
+    let id = optional_query_id(dialect, req.query.get("id")).map_err(fail(dialect))?;
     let seen = range(&app.store, caller).await?;
     let tree = app.store.departments(&caller.corpid).await.map_err(internal)?;
-    Ok(readable(&tree, id, &seen).map_err(fail(caller.dialect()))?.into_iter().map(render).collect())
+    Ok(readable(&tree, id, &seen).map_err(fail(dialect))?.into_iter().map(render).collect())
 }
 
 pub async fn list(app: &App, req: &Request, caller: &Caller) -> Fields {
-    let dialect = caller.dialect();
-    let id = optional_query_id(dialect, req.query.get("id")).map_err(fail(dialect))?;
     let leaders = app.store.department_leaders(&caller.corpid).await.map_err(internal)?;
-    let items = read(app, caller, id, |d| view(dialect, d, leaders.get(&d.id).map_or(&[], Vec::as_slice))).await?;
+    let items = read(app, req, caller, |d| view(caller.dialect(), d, leaders.get(&d.id).map_or(&[], Vec::as_slice))).await?;
     Ok(Map::from_iter([("department".to_string(), Value::Array(items))]))
 }
 
 pub async fn simplelist(app: &App, req: &Request, caller: &Caller) -> Fields {
-    let dialect = caller.dialect();
-    let id = optional_query_id(dialect, req.query.get("id")).map_err(fail(dialect))?;
-    let items = read(app, caller, id, |d| simple_view(dialect, d)).await?;
+    let items = read(app, req, caller, |d| simple_view(caller.dialect(), d)).await?;
     Ok(Map::from_iter([("department_id".to_string(), Value::Array(items))]))
 }
 
 pub async fn get(app: &App, req: &Request, caller: &Caller) -> Fields {
     let dialect = caller.dialect();
     let id = query_id(dialect, req.query.get("id")).map_err(fail(dialect))?;
+    let seen = range(&app.store, caller).await?;
+    let tree = app.store.departments(&caller.corpid).await.map_err(internal)?;
+    let d = visible(&tree, id, &seen).map_err(fail(dialect))?;
     let leaders = app.store.department_leaders(&caller.corpid).await.map_err(internal)?;
-    let mut items = read(app, caller, Some(id), |d| view(dialect, d, leaders.get(&d.id).map_or(&[], Vec::as_slice))).await?;
-    // The subtree starts with the department itself.
-    Ok(Map::from_iter([("department".to_string(), items.swap_remove(0))]))
+    let item = view(dialect, d, leaders.get(&d.id).map_or(&[], Vec::as_slice));
+    Ok(Map::from_iter([("department".to_string(), item)]))
 }
