@@ -142,6 +142,12 @@ impl Store {
                     Err(e) => return Ok(Err(e)),
                 };
                 sqlx::query("DELETE FROM departments WHERE corpid = $1 AND id = $2").bind(corpid).bind(id).execute(&mut *tx).await?;
+                // A tag must not pass its party on to a later department given the same id.
+                sqlx::query("DELETE FROM tag_parties WHERE corpid = $1 AND department_id = $2")
+                    .bind(corpid)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 (id, change)
             }
         };

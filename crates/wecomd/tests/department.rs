@@ -235,16 +235,56 @@ async fn reads_and_writes_keep_to_the_callers_range(db: &Db) {
 
 async fn leaders_are_members_leading_the_department(db: &Db) {
     let s = Server::start(db, &[]).await;
-    let seed = format!(
-        "[[corp]]\ncorpid = \"{CORPID}\"\nname = \"Test Corp\"\n\n[[corp.member]]\nuserid = \"boss\"\nname = \"Boss\"\ndepartment = [2, 3]\nis_leader_in_dept = [2]\nmobile = \"13800000009\"\n"
-    );
-    let r = s.http().post(s.url("/control/seed")).body(seed).send().await.unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    seed(
+        &s,
+        "[[corp.member]]\nuserid = \"boss\"\nname = \"Boss\"\ndepartment = [2, 3]\nis_leader_in_dept = [2]\nmobile = \"13800000009\"\n",
+    )
+    .await;
     let sync = s.token(CORPID, SYNC_SECRET).await;
     let legacy = s.token(CORPID, GROUP_SECRET).await;
     assert_eq!(get(&s, &sync, "get?id=2").await["department"]["department_leader"], json!(["boss"]));
     assert_eq!(get(&s, &sync, "get?id=3").await["department"]["department_leader"], json!([]));
     assert!(get(&s, &legacy, "get?id=2").await["department"].get("department_leader").is_none(), "not a legacy field");
+}
+
+async fn seed(s: &Server, toml: &str) {
+    let r = s
+        .http()
+        .post(s.url("/control/seed"))
+        .body(format!("[[corp]]\ncorpid = \"{CORPID}\"\nname = \"Test Corp\"\n{toml}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+async fn a_deleted_department_leaves_its_tags(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let sync = s.token(CORPID, SYNC_SECRET).await;
+    let temp = post(&s, &sync, "create", json!({ "name": "Temp", "parentid": 1 })).await["id"].as_i64().unwrap();
+    let app_secret = "app-secret-1000004-xxxxxxxxxxxxxxxxxxxxxxxx";
+    seed(
+        &s,
+        &format!(
+            "[[corp.tag]]\ntagid = 2\ntagname = \"Temps\"\nowner = \"app:1000004\"\nparties = [{temp}]\n\n\
+             [[corp.app]]\nagentid = 1000004\nname = \"Tagged\"\nsecret = \"{app_secret}\"\nallow_tags = [2]\n"
+        ),
+    )
+    .await;
+    assert_eq!(get(&s, &sync, &format!("delete?id={temp}")).await["errcode"], 0);
+    // The next free id is the same number again; the tag must not cover the new department.
+    let again = post(&s, &sync, "create", json!({ "name": "Again", "parentid": 1 })).await["id"].as_i64().unwrap();
+    assert_eq!(again, temp);
+    seed(
+        &s,
+        &format!(
+            "[[corp.member]]\nuserid = \"newbie\"\nname = \"Newbie\"\ndepartment = [{again}]\nmobile = \"13800000010\"\nactive = true\n"
+        ),
+    )
+    .await;
+    let app = s.token(CORPID, app_secret).await;
+    let v = s.api_post(&format!("user/convert_to_openid?access_token={app}"), json!({ "userid": "newbie" }).to_string()).await;
+    assert_eq!(v["errcode"], 60011, "{v}");
 }
 
 async fn writes_record_change_contact_events(db: &Db) {
@@ -331,5 +371,6 @@ on_both_backends!(
     reads_and_writes_keep_to_the_callers_range,
     leaders_are_members_leading_the_department,
     writes_record_change_contact_events,
+    a_deleted_department_leaves_its_tags,
     concurrent_creates_of_one_name_make_one_department,
 );
