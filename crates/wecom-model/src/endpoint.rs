@@ -186,6 +186,9 @@ impl Endpoint {
             Endpoint::GetCallbackIp | Endpoint::GetApiDomainIp => {
                 m.insert("ip_list".into(), Value::Array(vec![]));
             }
+            Endpoint::DepartmentSimplelist => {
+                m.insert("department_id".into(), Value::Array(vec![]));
+            }
             _ => {}
         }
         m
@@ -244,6 +247,7 @@ mod tests {
     fn ip_list_errors_keep_an_empty_list() {
         assert_eq!(Endpoint::GetCallbackIp.error_fields()["ip_list"], Value::Array(vec![]));
         assert!(Endpoint::GetToken.error_fields().is_empty());
+        assert_eq!(Endpoint::DepartmentSimplelist.error_fields()["department_id"], Value::Array(vec![]));
     }
 
     #[test]

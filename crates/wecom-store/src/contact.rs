@@ -5,6 +5,7 @@ use crate::event::{record_change, Origin};
 use crate::{Result, Store, StoreError};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use std::collections::{HashMap, HashSet};
+use wecom_model::department::RANK_STEP;
 use wecom_model::event::{ChangeContact, ChangeType};
 use wecom_model::scope::MemberPlace;
 use wecom_model::seed::CorpSeed;
@@ -21,9 +22,6 @@ fn placeholders(rows: usize, cols: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-/// Siblings are spaced so that a department can later be placed between two without renumbering.
-const RANK_STEP: i64 = 1 << 16;
 
 pub(crate) async fn ensure_root_department(tx: &mut Transaction<'static, Any>, corpid: &str, name: &str) -> Result<()> {
     sqlx::query(

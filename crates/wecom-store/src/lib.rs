@@ -11,6 +11,7 @@ mod tag;
 
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
+pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

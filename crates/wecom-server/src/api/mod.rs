@@ -31,6 +31,12 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::GetApiDomainIp => ip::get_api_domain_ip(app),
         Endpoint::UserConvertToOpenid => user::convert_to_openid(app, req, caller).await?,
         Endpoint::UserConvertToUserid => user::convert_to_userid(app, req, caller).await?,
+        Endpoint::DepartmentCreate => department::create(app, req, caller).await?,
+        Endpoint::DepartmentUpdate => department::update(app, req, caller).await?,
+        Endpoint::DepartmentDelete => department::delete(app, req, caller).await?,
+        Endpoint::DepartmentList => department::list(app, req, caller).await?,
+        Endpoint::DepartmentSimplelist => department::simplelist(app, req, caller).await?,
+        Endpoint::DepartmentGet => department::get(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
