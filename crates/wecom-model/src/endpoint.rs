@@ -73,6 +73,8 @@ pub enum LegacySuccess {
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
     pub path: &'static str,
+    /// errmsg of a success: "created" / "updated" / "deleted" for writes, else "ok" (wecom-api.md §1.2).
+    pub success_errmsg: &'static str,
     pub method: Method,
     pub credential: Credential,
     pub dialects: Dialects,
@@ -149,7 +151,17 @@ impl Endpoint {
             Endpoint::TagDeltagusers => ("tag/deltagusers", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::TagList => ("tag/list", Get, AccessToken, Dialects::Both, Envelope),
         };
-        Spec { path, method, credential, dialects, legacy_success }
+        let success_errmsg = match self {
+            Endpoint::DepartmentCreate | Endpoint::UserCreate | Endpoint::TagCreate => "created",
+            Endpoint::DepartmentUpdate | Endpoint::UserUpdate | Endpoint::TagUpdate => "updated",
+            Endpoint::DepartmentDelete
+            | Endpoint::UserDelete
+            | Endpoint::UserBatchdelete
+            | Endpoint::TagDelete
+            | Endpoint::TagDeltagusers => "deleted",
+            _ => "ok",
+        };
+        Spec { path, success_errmsg, method, credential, dialects, legacy_success }
     }
 
     /// Decodes the part of the path after `/cgi-bin/`. Unknown paths are `None` (HTTP 404).
@@ -217,6 +229,15 @@ mod tests {
             assert!(e.success_has_envelope(Dialect::Legacy));
         }
         assert_eq!(Endpoint::from_path("user/convert_to_openid"), Some(Endpoint::UserConvertToOpenid));
+    }
+
+    #[test]
+    fn writes_answer_their_own_errmsg() {
+        assert_eq!(Endpoint::UserCreate.spec().success_errmsg, "created");
+        assert_eq!(Endpoint::TagUpdate.spec().success_errmsg, "updated");
+        assert_eq!(Endpoint::TagDeltagusers.spec().success_errmsg, "deleted");
+        assert_eq!(Endpoint::TagAddtagusers.spec().success_errmsg, "ok");
+        assert_eq!(Endpoint::GetToken.spec().success_errmsg, "ok");
     }
 
     #[test]

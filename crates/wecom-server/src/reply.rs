@@ -24,7 +24,7 @@ impl Failure {
 pub fn success(endpoint: Endpoint, dialect: Dialect, mut fields: Map<String, Value>) -> Response {
     if endpoint.success_has_envelope(dialect) {
         fields.insert("errcode".into(), 0.into());
-        fields.insert("errmsg".into(), "ok".into());
+        fields.insert("errmsg".into(), endpoint.spec().success_errmsg.into());
     }
     json(&fields)
 }
