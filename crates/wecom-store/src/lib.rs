@@ -12,6 +12,7 @@ mod tag;
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use event::{EventRow, Origin};
+pub use tag::{MemberChange, Rule, TagMembers};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};

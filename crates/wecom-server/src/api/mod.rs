@@ -31,6 +31,13 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::GetApiDomainIp => ip::get_api_domain_ip(app),
         Endpoint::UserConvertToOpenid => user::convert_to_openid(app, req, caller).await?,
         Endpoint::UserConvertToUserid => user::convert_to_userid(app, req, caller).await?,
+        Endpoint::TagCreate => tag::create(app, req, caller).await?,
+        Endpoint::TagUpdate => tag::update(app, req, caller).await?,
+        Endpoint::TagDelete => tag::delete(app, req, caller).await?,
+        Endpoint::TagGet => tag::get(app, req, caller).await?,
+        Endpoint::TagAddtagusers => tag::addtagusers(app, req, caller).await?,
+        Endpoint::TagDeltagusers => tag::deltagusers(app, req, caller).await?,
+        Endpoint::TagList => tag::list(app, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
