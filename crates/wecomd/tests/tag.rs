@@ -310,6 +310,44 @@ async fn update_tag_events(db: &Db) {
     assert_eq!(e[0]["items"], json!([["TagId", "1"], ["DelUserItems", "zhangsan"]]));
 }
 
+/// Racing writers: one name wins, automatic ids never collide, every member change is kept.
+async fn concurrent_writes(db: &Db) {
+    let s = std::sync::Arc::new(Server::start(db, &[]).await);
+    let a = s.token(CORPID, APP_SECRET).await;
+    let spawn_all = |bodies: Vec<(&'static str, Value)>| {
+        let handles: Vec<_> = bodies
+            .into_iter()
+            .map(|(path, body)| {
+                let (s, a) = (s.clone(), a.clone());
+                tokio::spawn(async move { post(&s, path, &a, body).await })
+            })
+            .collect();
+        async move {
+            let mut out = Vec::new();
+            for h in handles {
+                out.push(h.await.unwrap());
+            }
+            out
+        }
+    };
+    let same = spawn_all((0..16).map(|_| ("create", json!({ "tagname": "Race" }))).collect()).await;
+    let codes: Vec<i64> = same.iter().map(code).collect();
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 40071).count(), 15, "{codes:?}");
+
+    let distinct = spawn_all((0..16).map(|i| ("create", json!({ "tagname": format!("T{i}") }))).collect()).await;
+    let mut ids: Vec<i64> = distinct.iter().map(|v| v["tagid"].as_i64().unwrap_or_else(|| panic!("{v}"))).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (3..19).collect::<Vec<_>>(), "tag 1 seeded, 2 the race's winner");
+
+    let seq = last_seq(&s).await;
+    let adds =
+        spawn_all(["zhangsan", "wangwu", "lisi"].iter().map(|u| ("addtagusers", json!({ "tagid": 2, "userlist": [u] }))).collect()).await;
+    assert!(adds.iter().all(|v| code(v) == 0), "{adds:?}");
+    assert_eq!(get(&s, "get", &a, "&tagid=2").await["userlist"].as_array().unwrap().len(), 3);
+    assert_eq!(events(&s, seq).await.len(), 3);
+}
+
 /// 30000 users and parties per tag at most; a call that would pass it changes nothing.
 async fn thirty_thousand_nodes(db: &Db) {
     let s = Server::start(db, &[]).await;
@@ -356,5 +394,6 @@ on_both_backends!(
     legacy_tags_belong_to_their_group_and_lock,
     partial_results,
     update_tag_events,
+    concurrent_writes,
     thirty_thousand_nodes
 );
