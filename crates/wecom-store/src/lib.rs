@@ -13,6 +13,7 @@ pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
+pub use tag::{MemberChange, Rule, TagMembers};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};

@@ -37,6 +37,13 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::DepartmentList => department::list(app, req, caller).await?,
         Endpoint::DepartmentSimplelist => department::simplelist(app, req, caller).await?,
         Endpoint::DepartmentGet => department::get(app, req, caller).await?,
+        Endpoint::TagCreate => tag::create(app, req, caller).await?,
+        Endpoint::TagUpdate => tag::update(app, req, caller).await?,
+        Endpoint::TagDelete => tag::delete(app, req, caller).await?,
+        Endpoint::TagGet => tag::get(app, req, caller).await?,
+        Endpoint::TagAddtagusers => tag::addtagusers(app, req, caller).await?,
+        Endpoint::TagDeltagusers => tag::deltagusers(app, req, caller).await?,
+        Endpoint::TagList => tag::list(app, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
