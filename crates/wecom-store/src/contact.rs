@@ -189,18 +189,26 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
         .await?;
         sqlx::query("DELETE FROM tag_users WHERE corpid = $1 AND tagid = $2").bind(corpid).bind(t.tagid).execute(&mut **tx).await?;
         sqlx::query("DELETE FROM tag_parties WHERE corpid = $1 AND tagid = $2").bind(corpid).bind(t.tagid).execute(&mut **tx).await?;
-        for u in &t.users {
-            let key = u.to_lowercase();
-            require(tx, "SELECT 1 FROM members WHERE corpid = $1 AND userid_key = $2", corpid, key.clone(), || {
-                format!("tag {} names unknown member {u}", t.tagid)
-            })
-            .await?;
-            sqlx::query("INSERT INTO tag_users (corpid, tagid, userid_key) VALUES ($1, $2, $3)")
-                .bind(corpid)
-                .bind(t.tagid)
-                .bind(&key)
-                .execute(&mut **tx)
-                .await?;
+        for users in t.users.chunks(MEMBER_BATCH) {
+            let keys: Vec<String> = users.iter().map(|u| u.to_lowercase()).collect();
+            let list = (2..keys.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let mut q = sqlx::query(AssertSqlSafe(format!("SELECT userid_key FROM members WHERE corpid = $1 AND userid_key IN ({list})")))
+                .bind(corpid);
+            for key in &keys {
+                q = q.bind(key);
+            }
+            let found: HashSet<String> = q.fetch_all(&mut **tx).await?.iter().map(|r| r.get(0)).collect();
+            if let Some(u) = users.iter().zip(&keys).find(|(_, k)| !found.contains(*k)).map(|(u, _)| u) {
+                return Err(StoreError::Invalid(format!("tag {} names unknown member {u}", t.tagid)));
+            }
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO tag_users (corpid, tagid, userid_key) VALUES {}",
+                placeholders(keys.len(), 3)
+            )));
+            for key in &keys {
+                q = q.bind(corpid).bind(t.tagid).bind(key);
+            }
+            q.execute(&mut **tx).await?;
         }
         for p in &t.parties {
             require_department(tx, corpid, *p, || format!("tag {} names unknown department {p}", t.tagid)).await?;
