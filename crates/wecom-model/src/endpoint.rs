@@ -186,6 +186,14 @@ impl Endpoint {
             Endpoint::GetCallbackIp | Endpoint::GetApiDomainIp => {
                 m.insert("ip_list".into(), Value::Array(vec![]));
             }
+            Endpoint::UserGet => {
+                for list in ["department", "order", "is_leader_in_dept", "direct_leader"] {
+                    m.insert(list.into(), Value::Array(vec![]));
+                }
+            }
+            Endpoint::UserListId => {
+                m.insert("dept_user".into(), Value::Array(vec![]));
+            }
             _ => {}
         }
         m
@@ -244,6 +252,8 @@ mod tests {
     fn ip_list_errors_keep_an_empty_list() {
         assert_eq!(Endpoint::GetCallbackIp.error_fields()["ip_list"], Value::Array(vec![]));
         assert!(Endpoint::GetToken.error_fields().is_empty());
+        assert_eq!(Endpoint::UserGet.error_fields()["is_leader_in_dept"], Value::Array(vec![]));
+        assert_eq!(Endpoint::UserListId.error_fields()["dept_user"], Value::Array(vec![]));
     }
 
     #[test]

@@ -31,6 +31,14 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::GetApiDomainIp => ip::get_api_domain_ip(app),
         Endpoint::UserConvertToOpenid => user::convert_to_openid(app, req, caller).await?,
         Endpoint::UserConvertToUserid => user::convert_to_userid(app, req, caller).await?,
+        Endpoint::UserCreate => user::create(app, req, caller).await?,
+        Endpoint::UserGet => user::get(app, req, caller).await?,
+        Endpoint::UserUpdate => user::update(app, req, caller).await?,
+        Endpoint::UserDelete => user::delete(app, req, caller).await?,
+        Endpoint::UserBatchdelete => user::batchdelete(app, req, caller).await?,
+        Endpoint::UserSimplelist => user::simplelist(app, req, caller).await?,
+        Endpoint::UserList => user::list(app, req, caller).await?,
+        Endpoint::UserListId => user::list_id(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
