@@ -101,3 +101,18 @@ def test_list_id_pages(server):
     with pytest.raises(WeChatClientException) as e:
         wecom.post("user/list_id", data={"cursor": "not-a-cursor"})
     assert e.value.errcode == 50100
+
+
+def test_verify_lookups_and_invite(server):
+    wecom = server.client(SYNC_SECRET)
+    legacy = server.client(GROUP_SECRET)
+    assert legacy.user.get("lisi")["status"] == 4
+    assert legacy.user.verify("lisi") == {"errcode": 0, "errmsg": "ok"}
+    assert legacy.user.get("lisi")["status"] == 1
+    assert wecom.post("user/getuserid", data={"mobile": "13800000001"})["userid"] == "zhangsan"
+    assert wecom.post("user/get_userid_by_email", data={"email": "lisi@example.com", "email_type": 2})["userid"] == "lisi"
+    with pytest.raises(WeChatClientException) as e:
+        wecom.post("user/getuserid", data={"mobile": "13800009999"})
+    assert e.value.errcode == 46004
+    res = wecom.batch.invite(user=["lisi", "nobody"], party=[2])
+    assert (res["invaliduser"], res["invalidparty"], res["invalidtag"]) == (["nobody"], [], [])

@@ -416,6 +416,16 @@ pub fn view(dialect: Dialect, m: &Member) -> Map<String, Value> {
     v
 }
 
+/// Which members a simplelist/list `status` parameter keeps. The 企业号 took 0 (all) or a bit-OR
+/// of 1 followed, 2 frozen, 4 not followed; WeCom dropped the parameter and ignores it (wechatpy
+/// still sends `status=0`).
+pub fn status_filter(dialect: Dialect, status: Option<&str>) -> Option<i64> {
+    match dialect {
+        Dialect::WeCom => None,
+        Dialect::Legacy => status.and_then(|s| s.parse::<i64>().ok()).map(|bits| bits & 7).filter(|&bits| bits != 0),
+    }
+}
+
 /// A user/simplelist item.
 pub fn simple_view(m: &Member) -> Value {
     json!({ "userid": m.userid, "name": m.name, "department": m.department_ids() })
@@ -506,6 +516,29 @@ pub fn batchdelete_list(list: Option<Vec<String>>) -> Result<Vec<String>, ApiErr
         return Err(bad(Errcode::InvalidUserid));
     }
     Ok(list)
+}
+
+/// user/getuserid's mobile: 5–32 characters of the mobile alphabet (60103).
+pub fn lookup_mobile(mobile: Option<&str>) -> Result<&str, ApiError> {
+    mobile.filter(|m| m.len() >= 5 && valid_mobile(m)).ok_or(bad(Errcode::InvalidMobile))
+}
+
+/// user/get_userid_by_email: a well-formed email (60105) and email_type 1 (corp mail, the
+/// default) or 2 (personal). wecomd keeps one email per member, which both types find.
+pub fn lookup_email(email: Option<&str>, email_type: Option<i64>) -> Result<&str, ApiError> {
+    if !matches!(email_type, None | Some(1) | Some(2)) {
+        return Err(bad_param("email_type must be 1 or 2"));
+    }
+    email.filter(|e| valid_email(e)).ok_or(bad(Errcode::InvalidEmail))
+}
+
+/// batch/invite's lists: users ≤ 1000, parties ≤ 100, tags ≤ 100, not all empty (40035).
+pub fn invite_lists(user: &[String], party: &[i64], tag: &[i64]) -> Result<(), ApiError> {
+    let empty = user.is_empty() && party.is_empty() && tag.is_empty();
+    if empty || user.len() > 1000 || party.len() > 100 || tag.len() > 100 {
+        return Err(bad(Errcode::InvalidParameter));
+    }
+    Ok(())
 }
 
 /// "mobile existed:<owner>" names the member that holds the mobile (observed errmsg).
@@ -629,6 +662,10 @@ mod tests {
         for k in ["english_name", "isleader", "is_leader_in_dept", "telephone", "enable", "order", "alias"] {
             assert!(l.get(k).is_none(), "{k}");
         }
+        assert_eq!(status_filter(Dialect::Legacy, Some("6")), Some(6));
+        assert_eq!(status_filter(Dialect::Legacy, Some("0")), None);
+        assert_eq!(status_filter(Dialect::Legacy, None), None);
+        assert_eq!(status_filter(Dialect::WeCom, Some("1")), None);
         assert_eq!(simple_view(&m), json!({"userid":"ZhangSan","name":"Zhang San","department":[1,2]}));
     }
 
@@ -664,6 +701,16 @@ mod tests {
         assert_eq!(batchdelete_list(Some(vec!["a".into(); 201])).unwrap_err().errcode, 40032);
         assert_eq!(batchdelete_list(Some(vec!["a".into(), "_b".into()])).unwrap_err().errcode, 40003);
         assert_eq!(mobile_existed("lisi").text, "mobile existed:lisi");
+        assert!(invite_lists(&["a".into()], &[], &[]).is_ok());
+        assert_eq!(invite_lists(&[], &[], &[]).unwrap_err().errcode, 40035);
+        assert_eq!(invite_lists(&[], &[1; 101], &[]).unwrap_err().errcode, 40035);
+        assert_eq!(invite_lists(&vec!["a".into(); 1001], &[], &[]).unwrap_err().errcode, 40035);
+        assert_eq!(lookup_mobile(Some("13800000000")).unwrap(), "13800000000");
+        assert_eq!(lookup_mobile(Some("1380")).unwrap_err().errcode, 60103);
+        assert_eq!(lookup_mobile(None).unwrap_err().errcode, 60103);
+        assert_eq!(lookup_email(Some("a@b.cn"), Some(2)).unwrap(), "a@b.cn");
+        assert_eq!(lookup_email(Some("a@b.cn"), Some(3)).unwrap_err().errcode, 40058);
+        assert_eq!(lookup_email(Some("ab"), None).unwrap_err().errcode, 60105);
     }
 
     #[test]

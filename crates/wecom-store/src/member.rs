@@ -131,6 +131,24 @@ impl Store {
         Ok(attach(rows.iter().map(|r| (r.get("userid_key"), member_of(r))).collect(), placements))
     }
 
+    /// The userid of the member whose mobile (or email) is `value`.
+    pub async fn userid_by_contact(&self, corpid: &str, by_email: bool, value: &str) -> Result<Option<String>> {
+        let sql = match by_email {
+            false => "SELECT userid FROM members WHERE corpid = $1 AND mobile = $2",
+            true => "SELECT userid FROM members WHERE corpid = $1 AND email = $2",
+        };
+        Ok(sqlx::query(sql).bind(corpid).bind(value).fetch_optional(&self.read).await?.map(|r| r.get(0)))
+    }
+
+    pub async fn tag_exists(&self, corpid: &str, tagid: i64) -> Result<bool> {
+        Ok(sqlx::query("SELECT 1 FROM tags WHERE corpid = $1 AND tagid = $2")
+            .bind(corpid)
+            .bind(tagid)
+            .fetch_optional(&self.read)
+            .await?
+            .is_some())
+    }
+
     /// A department and its ancestors (itself first), or `None` when it does not exist.
     pub async fn department_ancestors(&self, corpid: &str, id: i64) -> Result<Option<Vec<i64>>> {
         let ids: Vec<i64> = sqlx::query(

@@ -360,6 +360,18 @@ async fn simplelist_and_list(db: &Db) {
     assert_eq!(l["userlist"][0]["weixinid"], "");
     assert!(l["userlist"][0].get("order").is_none());
 
+    // The legacy status filter (bit-OR of 1 followed, 2 frozen, 4 not followed); WeCom ignores it.
+    assert_eq!(post(&s, "user/update", &sync, json!({"userid": "a1", "enable": 0})).await["errcode"], 0);
+    async fn tree(s: &Server, token: &str, status: u8) -> HashSet<String> {
+        let v = s.api(&format!("user/simplelist?access_token={token}&department_id=1&fetch_child=1&status={status}")).await;
+        v["userlist"].as_array().unwrap().iter().map(|u| u["userid"].as_str().unwrap().to_string()).collect()
+    }
+    assert_eq!(tree(&s, &legacy, 1).await, HashSet::from(["zhangsan".into(), "wangwu".into()]));
+    assert_eq!(tree(&s, &legacy, 2).await, HashSet::from(["a1".into()]));
+    assert_eq!(tree(&s, &legacy, 6).await, HashSet::from(["a1".into(), "a2".into(), "lisi".into()]));
+    assert_eq!(tree(&s, &legacy, 0).await.len(), 5);
+    assert_eq!(tree(&s, &sync, 1).await.len(), 5, "WeCom has no status filter");
+
     // Ranges and bad departments.
     assert_eq!(s.api(&format!("user/simplelist?access_token={rnd_app}&department_id=2")).await["errcode"], 0);
     assert_eq!(s.api(&format!("user/simplelist?access_token={rnd_app}&department_id=3")).await["errcode"], 60011);
@@ -437,6 +449,57 @@ fn v_next(v: &Value) -> String {
     v["next_cursor"].as_str().unwrap().to_string()
 }
 
+async fn lookups_and_authsucc(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let sync = s.token(CORPID, SYNC_SECRET).await;
+    let legacy = s.token(CORPID, GROUP_SECRET).await;
+    let rnd_app = s.token(CORPID, APP2_SECRET).await;
+
+    let v = post(&s, "user/getuserid", &sync, json!({"mobile": "13800000001"})).await;
+    assert_eq!(v, json!({"errcode": 0, "errmsg": "ok", "userid": "zhangsan"}));
+    assert_eq!(post(&s, "user/getuserid", &legacy, json!({"mobile": "13800000003"})).await["userid"], "wangwu");
+    assert_eq!(post(&s, "user/getuserid", &sync, json!({"mobile": "13800009999"})).await["errcode"], 46004);
+    assert_eq!(post(&s, "user/getuserid", &rnd_app, json!({"mobile": "13800000003"})).await["errcode"], 46004, "outside the range");
+    assert_eq!(post(&s, "user/getuserid", &sync, json!({"mobile": "12"})).await["errcode"], 60103);
+    assert_eq!(post(&s, "user/getuserid", &sync, json!({})).await["errcode"], 60103);
+
+    let v = post(&s, "user/get_userid_by_email", &sync, json!({"email": "lisi@example.com", "email_type": 2})).await;
+    assert_eq!(v, json!({"errcode": 0, "errmsg": "ok", "userid": "lisi"}));
+    assert_eq!(post(&s, "user/get_userid_by_email", &sync, json!({"email": "lisi@example.com"})).await["userid"], "lisi");
+    assert_eq!(post(&s, "user/get_userid_by_email", &sync, json!({"email": "no@example.com"})).await["errcode"], 46004);
+    assert_eq!(post(&s, "user/get_userid_by_email", &sync, json!({"email": "bad"})).await["errcode"], 60105);
+    assert_eq!(post(&s, "user/get_userid_by_email", &sync, json!({"email": "lisi@example.com", "email_type": 9})).await["errcode"], 40058);
+
+    // authsucc: lisi joins; from then on the mobile is frozen.
+    let before = last_seq(&s).await;
+    assert_eq!(get(&s, &legacy, "lisi").await["status"], 4);
+    let v = s.api(&format!("user/authsucc?access_token={legacy}&userid=lisi")).await;
+    assert_eq!(v, json!({"errcode": 0, "errmsg": "ok"}));
+    assert_eq!(get(&s, &legacy, "lisi").await["status"], 1);
+    assert_eq!(post(&s, "user/update", &sync, json!({"userid": "lisi", "mobile": "13977777777"})).await["errcode"], 0);
+    assert_eq!(get(&s, &sync, "lisi").await["mobile"], "");
+    assert_eq!(s.api(&format!("user/authsucc?access_token={legacy}&userid=nobody")).await["errcode"], 60111);
+    assert_eq!(s.api(&format!("user/authsucc?access_token={legacy}")).await["errcode"], 41009);
+    let ev = events(&s, CORPID, before).await;
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["origin"], "group:1");
+    assert_eq!(items(&ev[0]), vec![("UserID".into(), "lisi".into()), ("Status".into(), "1".into())]);
+}
+
+async fn batch_invite_names_what_it_cannot_invite(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let sync = s.token(CORPID, SYNC_SECRET).await;
+    let legacy = s.token(CORPID, GROUP_SECRET).await;
+    let v = post(&s, "batch/invite", &sync, json!({"user": ["lisi", "nobody"], "party": [2, 99], "tag": [1, 77]})).await;
+    assert_eq!(v, json!({"errcode": 0, "errmsg": "ok", "invaliduser": ["nobody"], "invalidparty": [99], "invalidtag": [77]}));
+    let v = post(&s, "batch/invite", &legacy, json!({"user": ["lisi"]})).await;
+    assert_eq!(v, json!({"errcode": 0, "errmsg": "ok", "invaliduser": [], "invalidparty": [], "invalidtag": []}));
+    assert_eq!(post(&s, "batch/invite", &sync, json!({})).await["errcode"], 40035);
+    assert_eq!(post(&s, "batch/invite", &sync, json!({"party": (0..101).collect::<Vec<_>>()})).await["errcode"], 40035);
+    let app = s.token(CORPID, APP_SECRET).await;
+    assert_eq!(post(&s, "batch/invite", &app, json!({"user": ["lisi"]})).await["errcode"], 48002);
+}
+
 const RACE_CORPID: &str = "ww0000000000030000";
 const RACE_SECRET: &str = "race-sync-secret-xxxxxxxxxxxxxxxxxxxxxxxxxx";
 
@@ -491,5 +554,7 @@ on_both_backends!(
     deletes,
     simplelist_and_list,
     list_id_pages_stably_while_members_arrive,
+    lookups_and_authsucc,
+    batch_invite_names_what_it_cannot_invite,
     at_most_30000_per_department_under_racing_writers,
 );

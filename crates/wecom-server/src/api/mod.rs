@@ -39,6 +39,10 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::UserSimplelist => user::simplelist(app, req, caller).await?,
         Endpoint::UserList => user::list(app, req, caller).await?,
         Endpoint::UserListId => user::list_id(app, req, caller).await?,
+        Endpoint::UserGetuserid => user::getuserid(app, req, caller).await?,
+        Endpoint::UserGetUseridByEmail => user::get_userid_by_email(app, req, caller).await?,
+        Endpoint::UserAuthsucc => user::authsucc(app, req, caller).await?,
+        Endpoint::BatchInvite => user::batch_invite(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))

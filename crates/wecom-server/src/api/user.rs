@@ -186,7 +186,11 @@ async fn department_members(app: &App, req: &Request, caller: &Caller) -> Result
         return Err(fail(Errcode::NoPrivilege));
     }
     let fetch_child = req.query.get("fetch_child") == Some("1");
-    app.store.department_members(&caller.corpid, id, fetch_child).await.map_err(internal)
+    let mut members = app.store.department_members(&caller.corpid, id, fetch_child).await.map_err(internal)?;
+    if let Some(bits) = user::status_filter(caller.dialect(), req.query.get("status")) {
+        members.retain(|m| m.status() & bits != 0);
+    }
+    Ok(members)
 }
 
 pub async fn simplelist(app: &App, req: &Request, caller: &Caller) -> Fields {
@@ -243,5 +247,88 @@ pub async fn list_id(app: &App, req: &Request, caller: &Caller) -> Fields {
     let mut m = Map::new();
     m.insert("next_cursor".into(), next_cursor.into());
     m.insert("dept_user".into(), dept_user.into());
+    Ok(m)
+}
+
+#[derive(Deserialize)]
+struct ByContact {
+    mobile: Option<String>,
+    email: Option<String>,
+    email_type: Option<i64>,
+}
+
+/// The member a mobile or email belongs to, if the caller can see it (46004 otherwise).
+async fn userid_by_contact(app: &App, caller: &Caller, by_email: bool, value: &str) -> Fields {
+    let none = || Failure::new(Errcode::UserNotExist, Some(caller.dialect()));
+    let userid = app.store.userid_by_contact(&caller.corpid, by_email, value).await.map_err(internal)?.ok_or_else(none)?;
+    let place = app.store.member_place(&caller.corpid, &userid).await.map_err(internal)?.ok_or_else(none)?;
+    if !range(&app.store, caller).await?.sees(&place) {
+        return Err(none());
+    }
+    Ok(userid_view(&place.userid))
+}
+
+pub async fn getuserid(app: &App, req: &Request, caller: &Caller) -> Fields {
+    let body: ByContact = req.json(caller.dialect())?;
+    let mobile = user::lookup_mobile(body.mobile.as_deref()).map_err(refused(caller.dialect()))?;
+    userid_by_contact(app, caller, false, mobile).await
+}
+
+pub async fn get_userid_by_email(app: &App, req: &Request, caller: &Caller) -> Fields {
+    let body: ByContact = req.json(caller.dialect())?;
+    let email = user::lookup_email(body.email.as_deref(), body.email_type).map_err(refused(caller.dialect()))?;
+    userid_by_contact(app, caller, true, email).await
+}
+
+/// 二次验证 passed: the member joins (status 1, mobile frozen from now on).
+pub async fn authsucc(app: &App, req: &Request, caller: &Caller) -> Fields {
+    let m = readable(app, caller, req.query.get("userid")).await?;
+    app.store.login_member(&caller.corpid, &m.userid, Origin::Caller(caller.scope), req.now).await.map_err(internal)?;
+    Ok(Map::new())
+}
+
+#[derive(Deserialize)]
+struct Invite {
+    #[serde(default)]
+    user: Vec<String>,
+    #[serde(default)]
+    party: Vec<i64>,
+    #[serde(default)]
+    tag: Vec<i64>,
+}
+
+/// Invitations are not delivered anywhere; the answer names what could not be invited: unknown
+/// members and departments, or ones outside the caller's write range, and unknown tags.
+pub async fn batch_invite(app: &App, req: &Request, caller: &Caller) -> Fields {
+    let dialect = caller.dialect();
+    let wr = write_range(&app.store, caller).await?;
+    let body: Invite = req.json(dialect)?;
+    user::invite_lists(&body.user, &body.party, &body.tag).map_err(refused(dialect))?;
+    let mut invaliduser = Vec::new();
+    for u in &body.user {
+        let ok = match app.store.member(&caller.corpid, u).await.map_err(internal)? {
+            Some(m) => may_write(app, caller, &wr, &m.department_ids()).await.is_ok(),
+            None => false,
+        };
+        if !ok {
+            invaliduser.push(u.clone());
+        }
+    }
+    let mut invalidparty = Vec::new();
+    for &d in &body.party {
+        if may_write(app, caller, &wr, &[d]).await.is_err() {
+            invalidparty.push(d);
+        }
+    }
+    let mut invalidtag = Vec::new();
+    for &t in &body.tag {
+        if !app.store.tag_exists(&caller.corpid, t).await.map_err(internal)? {
+            invalidtag.push(t);
+        }
+    }
+    let mut m = Map::new();
+    m.insert("invaliduser".into(), invaliduser.into());
+    m.insert("invalidparty".into(), invalidparty.into());
+    m.insert("invalidtag".into(), invalidtag.into());
     Ok(m)
 }
