@@ -4,7 +4,7 @@
 use crate::event::{record_change, Origin};
 use crate::{json_list, json_text, Backend, Result, Store};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 use std::collections::HashMap;
 use wecom_model::event::ChangeContact;
 use wecom_model::user::{mobile_existed, Cursor, Member, Placement, DEPARTMENT_CAPACITY};
@@ -81,6 +81,23 @@ fn conflict(e: &sqlx::Error) -> Option<ApiError> {
     )
 }
 
+/// One member by userid_key; `lock` is appended to its row's SELECT (`FOR UPDATE` in a write).
+async fn load_member(conn: &mut AnyConnection, corpid: &str, key: &str, lock: &str) -> Result<Option<Member>> {
+    let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE m.corpid = $1 AND m.userid_key = $2{lock}");
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(corpid).bind(key).fetch_optional(&mut *conn).await? else {
+        return Ok(None);
+    };
+    let placements = sqlx::query(
+        "SELECT userid_key, department_id, position, is_leader FROM member_departments WHERE corpid = $1 AND userid_key = $2 \
+         ORDER BY seq, department_id",
+    )
+    .bind(corpid)
+    .bind(key)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(attach(vec![(key.to_string(), member_of(&row))], placements).pop())
+}
+
 impl Store {
     fn lock_department_sql(&self) -> &'static str {
         match self.backend {
@@ -92,20 +109,8 @@ impl Store {
 
     /// One member by userid (ignoring case), with its departments.
     pub async fn member(&self, corpid: &str, userid: &str) -> Result<Option<Member>> {
-        let key = userid.to_lowercase();
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE m.corpid = $1 AND m.userid_key = $2");
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(corpid).bind(&key).fetch_optional(&self.read).await? else {
-            return Ok(None);
-        };
-        let placements = sqlx::query(
-            "SELECT userid_key, department_id, position, is_leader FROM member_departments WHERE corpid = $1 AND userid_key = $2 \
-             ORDER BY seq, department_id",
-        )
-        .bind(corpid)
-        .bind(&key)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(attach(vec![(key, member_of(&row))], placements).pop())
+        let mut conn = self.read.acquire().await?;
+        load_member(&mut conn, corpid, &userid.to_lowercase(), "").await
     }
 
     /// The members directly in a department, or in its whole subtree: larger `order` first, then
@@ -235,20 +240,28 @@ impl Store {
         Ok(Ok(()))
     }
 
-    /// Writes `new` over the member `old` (the same userid).
-    pub async fn update_member(
-        &self,
-        corpid: &str,
-        old: &Member,
-        new: &Member,
-        origin: Origin,
-        change: Option<&ChangeContact>,
-        now: i64,
-    ) -> Refusable {
+    /// Updates a member: `apply` turns the member as it is now (its row locked until the
+    /// commit, so racing updates apply one after the other) into the new member and its event.
+    pub async fn update_member<F>(&self, corpid: &str, userid: &str, origin: Origin, now: i64, apply: F) -> Refusable
+    where
+        F: FnOnce(&Member) -> std::result::Result<(Member, Option<ChangeContact>), ApiError>,
+    {
         let mut tx = self.write.begin().await?;
-        let key = new.userid.to_lowercase();
+        let key = userid.to_lowercase();
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            // The single writer connection already serialises SQLite writers.
+            Backend::Sqlite => "",
+        };
+        let Some(old) = load_member(&mut tx, corpid, &key, lock).await? else {
+            return Ok(Err(Errcode::UseridNotFound.into()));
+        };
+        let (new, change) = match apply(&old) {
+            Ok(applied) => applied,
+            Err(refused) => return Ok(Err(refused)),
+        };
         let entered_before = old.department_ids();
-        if let Err(refused) = self.admit(&mut tx, corpid, &key, new, &entered_before).await? {
+        if let Err(refused) = self.admit(&mut tx, corpid, &key, &new, &entered_before).await? {
             return Ok(Err(refused));
         }
         let updated = sqlx::query(
@@ -274,10 +287,8 @@ impl Store {
         .bind(&new.address)
         .execute(&mut *tx)
         .await;
-        match updated {
-            Err(e) => return conflict(&e).map(Err).ok_or(e.into()),
-            Ok(done) if done.rows_affected() == 0 => return Ok(Err(Errcode::UseridNotFound.into())),
-            Ok(_) => {}
+        if let Err(e) = updated {
+            return conflict(&e).map(Err).ok_or(e.into());
         }
         if old.departments != new.departments {
             sqlx::query("DELETE FROM member_departments WHERE corpid = $1 AND userid_key = $2")
@@ -285,10 +296,10 @@ impl Store {
                 .bind(&key)
                 .execute(&mut *tx)
                 .await?;
-            self.place(&mut tx, corpid, &key, new).await?;
+            self.place(&mut tx, corpid, &key, &new).await?;
         }
         if let Some(change) = change {
-            record_change(&mut tx, corpid, origin, change, now).await?;
+            record_change(&mut tx, corpid, origin, &change, now).await?;
         }
         tx.commit().await?;
         Ok(Ok(()))

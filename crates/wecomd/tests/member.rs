@@ -268,6 +268,39 @@ async fn updates_and_the_frozen_mobile(db: &Db) {
     assert!(!moved.iter().any(|(k, _)| k == "Name"));
 }
 
+async fn racing_updates_lose_nothing(db: &Db) {
+    let s = Server::start(db, &["--no-rate-limits"]).await;
+    let sync = s.token(CORPID, SYNC_SECRET).await;
+    let before = last_seq(&s).await;
+    let fields = [
+        ("name", json!("New Name")),
+        ("alias", json!("nick")),
+        ("position", json!("Boss")),
+        ("telephone", json!("020-8888")),
+        ("address", json!("Shenzhen")),
+        ("english_name", json!("Zhang")),
+        ("gender", json!("1")),
+        ("email", json!("zs@example.com")),
+    ];
+    let mut racers = tokio::task::JoinSet::new();
+    for (field, value) in fields.clone() {
+        let (http, url) = (s.http().clone(), s.url(&format!("/cgi-bin/user/update?access_token={sync}")));
+        let body = json!({ "userid": "zhangsan", field: value });
+        racers.spawn(async move { http.post(url).body(body.to_string()).send().await.unwrap().json::<Value>().await.unwrap() });
+    }
+    for v in racers.join_all().await {
+        assert_eq!(v["errcode"], 0, "{v}");
+    }
+    let z = get(&s, &sync, "zhangsan").await;
+    for (field, value) in &fields {
+        assert_eq!(&z[*field], value, "{field} was lost: {z}");
+    }
+    let ev = events(&s, CORPID, before).await;
+    // english_name is not a change_contact element: that update records nothing.
+    assert_eq!(ev.len(), fields.len() - 1, "one update_user per update: {ev:?}");
+    assert!(ev.iter().all(|e| items(e).len() == 2), "each with UserID and its own change: {ev:?}");
+}
+
 async fn deletes(db: &Db) {
     let s = Server::start(db, &[]).await;
     let sync = s.token(CORPID, SYNC_SECRET).await;
@@ -551,6 +584,7 @@ on_both_backends!(
     create_and_get_in_both_dialects,
     create_rules_and_errcodes,
     updates_and_the_frozen_mobile,
+    racing_updates_lose_nothing,
     deletes,
     simplelist_and_list,
     list_id_pages_stably_while_members_arrive,

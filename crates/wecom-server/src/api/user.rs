@@ -125,15 +125,17 @@ pub async fn update(app: &App, req: &Request, caller: &Caller) -> Fields {
     let fail = |e: Errcode| Failure::new(e, Some(dialect));
     let wr = write_range(&app.store, caller).await?;
     let body: MemberBody = req.json(dialect)?;
-    let userid = user::body_userid(&body).map_err(refused(dialect))?;
-    let old = app.store.member(&caller.corpid, userid).await.map_err(internal)?.ok_or(fail(Errcode::UseridNotFound))?;
-    may_write(app, caller, &wr, &old.department_ids()).await?;
-    let new = user::update(dialect, &old, body).map_err(refused(dialect))?;
-    let entering: Vec<i64> = new.department_ids().into_iter().filter(|d| !old.department_ids().contains(d)).collect();
-    may_write(app, caller, &wr, &entering).await?;
-    let change = user::updated_event(&old, &new);
+    let userid = user::body_userid(&body).map_err(refused(dialect))?.to_string();
+    let current = app.store.member(&caller.corpid, &userid).await.map_err(internal)?.ok_or(fail(Errcode::UseridNotFound))?;
+    may_write(app, caller, &wr, &current.department_ids()).await?;
+    may_write(app, caller, &wr, body.department.as_deref().unwrap_or_default()).await?;
+    let apply = |old: &Member| {
+        let new = user::update(dialect, old, body)?;
+        let change = user::updated_event(old, &new);
+        Ok((new, change))
+    };
     app.store
-        .update_member(&caller.corpid, &old, &new, Origin::Caller(caller.scope), change.as_ref(), req.now)
+        .update_member(&caller.corpid, &userid, Origin::Caller(caller.scope), req.now, apply)
         .await
         .map_err(internal)?
         .map_err(refused(dialect))?;
