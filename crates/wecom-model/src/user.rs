@@ -486,7 +486,7 @@ impl Cursor {
 
     /// `None` for anything [`Cursor::encode`] did not make (50100).
     pub fn decode(s: &str) -> Option<Cursor> {
-        if s.len() % 2 != 0 || !s.is_ascii() {
+        if !s.len().is_multiple_of(2) || !s.is_ascii() {
             return None;
         }
         let bytes: Option<Vec<u8>> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect();
