@@ -189,6 +189,14 @@ impl Endpoint {
             Endpoint::DepartmentSimplelist => {
                 m.insert("department_id".into(), Value::Array(vec![]));
             }
+            Endpoint::UserGet => {
+                for list in ["department", "order", "is_leader_in_dept", "direct_leader"] {
+                    m.insert(list.into(), Value::Array(vec![]));
+                }
+            }
+            Endpoint::UserListId => {
+                m.insert("dept_user".into(), Value::Array(vec![]));
+            }
             _ => {}
         }
         m
@@ -248,6 +256,8 @@ mod tests {
         assert_eq!(Endpoint::GetCallbackIp.error_fields()["ip_list"], Value::Array(vec![]));
         assert!(Endpoint::GetToken.error_fields().is_empty());
         assert_eq!(Endpoint::DepartmentSimplelist.error_fields()["department_id"], Value::Array(vec![]));
+        assert_eq!(Endpoint::UserGet.error_fields()["is_leader_in_dept"], Value::Array(vec![]));
+        assert_eq!(Endpoint::UserListId.error_fields()["dept_user"], Value::Array(vec![]));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use wecom_model::credential::{new_corpid, Scope};
 use wecom_model::seed::{check_credential, AppSeed, CorpSeed, GroupSeed, Seed};
-use wecom_store::StoreError;
+use wecom_store::{Origin, StoreError};
 
 type State_ = State<Arc<App>>;
 
@@ -290,7 +290,7 @@ async fn set_trusted_ips(State(app): State_, Path((corpid, owner_key)): Path<(St
 
 /// Member action: the member logs in to WeCom (activates; the mobile is frozen from then on).
 async fn login_member(State(app): State_, Path((corpid, userid)): Path<(String, String)>) -> Response {
-    match app.store.login_member(&corpid, &userid, app.clock.now()).await {
+    match app.store.login_member(&corpid, &userid, Origin::Control, app.clock.now()).await {
         Ok(()) => Json(json!({ "userid": userid, "status": 1 })).into_response(),
         Err(e) => store_problem(e),
     }

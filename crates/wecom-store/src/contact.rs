@@ -224,8 +224,9 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
 }
 
 impl Store {
-    /// The member logs in to WeCom: activated (status 1), and from now on its mobile is frozen.
-    pub async fn login_member(&self, corpid: &str, userid: &str, now: i64) -> Result<()> {
+    /// The member logs in to WeCom (or, 企业号, passes 二次验证 through user/authsucc): activated
+    /// (status 1), and from now on its mobile is frozen.
+    pub async fn login_member(&self, corpid: &str, userid: &str, origin: Origin, now: i64) -> Result<()> {
         let mut tx = self.write.begin().await?;
         let row = sqlx::query("UPDATE members SET active = 1 WHERE corpid = $1 AND userid_key = $2 RETURNING userid, active")
             .bind(corpid)
@@ -234,7 +235,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
         let change = ChangeContact::new(ChangeType::UpdateUser).item("UserID", row.get::<String, _>("userid")).item("Status", 1);
-        record_change(&mut tx, corpid, Origin::Control, &change, now).await?;
+        record_change(&mut tx, corpid, origin, &change, now).await?;
         tx.commit().await?;
         Ok(())
     }

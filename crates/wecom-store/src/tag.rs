@@ -113,24 +113,6 @@ impl Store {
         Ok(TagMembers { users, parties })
     }
 
-    /// A department and all its ancestors, or `None` when it does not exist.
-    pub async fn department_ancestors(&self, corpid: &str, id: i64) -> Result<Option<Vec<i64>>> {
-        let ids: Vec<i64> = sqlx::query(
-            "WITH RECURSIVE up (id) AS ( \
-               SELECT id FROM departments WHERE corpid = $1 AND id = $2 \
-               UNION SELECT d.parentid FROM departments d JOIN up ON d.id = up.id WHERE d.corpid = $1 AND d.parentid <> 0 \
-             ) SELECT id FROM up",
-        )
-        .bind(corpid)
-        .bind(id)
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-        Ok(if ids.is_empty() { None } else { Some(ids) })
-    }
-
     /// Creates a tag owned by `owner`; a 管理组's own tag is also visible to it (group_tags).
     pub async fn create_tag(&self, corpid: &str, asked: Option<i64>, tagname: &str, owner: Scope) -> Result<Rule<i64>> {
         let mut tx = self.write.begin().await?;

@@ -44,6 +44,18 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::TagAddtagusers => tag::addtagusers(app, req, caller).await?,
         Endpoint::TagDeltagusers => tag::deltagusers(app, req, caller).await?,
         Endpoint::TagList => tag::list(app, caller).await?,
+        Endpoint::UserCreate => user::create(app, req, caller).await?,
+        Endpoint::UserGet => user::get(app, req, caller).await?,
+        Endpoint::UserUpdate => user::update(app, req, caller).await?,
+        Endpoint::UserDelete => user::delete(app, req, caller).await?,
+        Endpoint::UserBatchdelete => user::batchdelete(app, req, caller).await?,
+        Endpoint::UserSimplelist => user::simplelist(app, req, caller).await?,
+        Endpoint::UserList => user::list(app, req, caller).await?,
+        Endpoint::UserListId => user::list_id(app, req, caller).await?,
+        Endpoint::UserGetuserid => user::getuserid(app, req, caller).await?,
+        Endpoint::UserGetUseridByEmail => user::get_userid_by_email(app, req, caller).await?,
+        Endpoint::UserAuthsucc => user::authsucc(app, req, caller).await?,
+        Endpoint::BatchInvite => user::batch_invite(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
