@@ -11,6 +11,9 @@ GROUP_SECRET = "group1-secret-for-tests"
 APP_AGENTID = 1000002
 RESTRICTED_AGENTID = 1000003
 GROUPID = 1
+# tags: group 2 reads R&D and was granted group 1's tag 5 (locked by default).
+GROUP2_SECRET = "group2-secret-for-tests"
+SHARED_TAGID = 5
 # App 1000003 trusts only this range, which never holds the tests' 127.0.0.1.
 RESTRICTED_RANGE = "10.0.0.0/8"
 
@@ -56,6 +59,19 @@ userid = "lisi"
 name = "Li Si"
 department = [1]
 email = "lisi@example.com"
+
+# --- tags ---
+[[corp.tag]]
+tagid = {SHARED_TAGID}
+tagname = "Shared"
+owner = "group:{GROUPID}"
+
+[[corp.group]]
+groupid = 2
+name = "R&D readers"
+secret = "{GROUP2_SECRET}"
+departments = [{{ id = 2, right = "read" }}]
+tags = [{SHARED_TAGID}]
 """
 
 WECOM_ERRMSG = re.compile(

@@ -12,6 +12,31 @@ pub enum Endpoint {
     GetApiDomainIp,
     UserConvertToOpenid,
     UserConvertToUserid,
+    DepartmentCreate,
+    DepartmentUpdate,
+    DepartmentDelete,
+    DepartmentList,
+    DepartmentSimplelist,
+    DepartmentGet,
+    UserCreate,
+    UserGet,
+    UserUpdate,
+    UserDelete,
+    UserBatchdelete,
+    UserSimplelist,
+    UserList,
+    UserListId,
+    UserGetuserid,
+    UserGetUseridByEmail,
+    UserAuthsucc,
+    BatchInvite,
+    TagCreate,
+    TagUpdate,
+    TagDelete,
+    TagGet,
+    TagAddtagusers,
+    TagDeltagusers,
+    TagList,
 }
 
 /// GET endpoints take everything from the query; POST endpoints a JSON body as well.
@@ -48,6 +73,8 @@ pub enum LegacySuccess {
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
     pub path: &'static str,
+    /// errmsg of a success: "created" / "updated" / "deleted" for writes, else "ok" (wecom-api.md §1.2).
+    pub success_errmsg: &'static str,
     pub method: Method,
     pub credential: Credential,
     pub dialects: Dialects,
@@ -61,6 +88,31 @@ impl Endpoint {
         Endpoint::GetApiDomainIp,
         Endpoint::UserConvertToOpenid,
         Endpoint::UserConvertToUserid,
+        Endpoint::DepartmentCreate,
+        Endpoint::DepartmentUpdate,
+        Endpoint::DepartmentDelete,
+        Endpoint::DepartmentList,
+        Endpoint::DepartmentSimplelist,
+        Endpoint::DepartmentGet,
+        Endpoint::UserCreate,
+        Endpoint::UserGet,
+        Endpoint::UserUpdate,
+        Endpoint::UserDelete,
+        Endpoint::UserBatchdelete,
+        Endpoint::UserSimplelist,
+        Endpoint::UserList,
+        Endpoint::UserListId,
+        Endpoint::UserGetuserid,
+        Endpoint::UserGetUseridByEmail,
+        Endpoint::UserAuthsucc,
+        Endpoint::BatchInvite,
+        Endpoint::TagCreate,
+        Endpoint::TagUpdate,
+        Endpoint::TagDelete,
+        Endpoint::TagGet,
+        Endpoint::TagAddtagusers,
+        Endpoint::TagDeltagusers,
+        Endpoint::TagList,
     ];
 
     pub fn spec(self) -> Spec {
@@ -73,8 +125,43 @@ impl Endpoint {
             Endpoint::GetApiDomainIp => ("get_api_domain_ip", Get, AccessToken, Dialects::Both, Bare),
             Endpoint::UserConvertToOpenid => ("user/convert_to_openid", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::UserConvertToUserid => ("user/convert_to_userid", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::DepartmentCreate => ("department/create", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::DepartmentUpdate => ("department/update", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::DepartmentDelete => ("department/delete", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::DepartmentList => ("department/list", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::DepartmentSimplelist => ("department/simplelist", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::DepartmentGet => ("department/get", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserCreate => ("user/create", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserGet => ("user/get", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserUpdate => ("user/update", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserDelete => ("user/delete", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserBatchdelete => ("user/batchdelete", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserSimplelist => ("user/simplelist", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserList => ("user/list", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserListId => ("user/list_id", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserGetuserid => ("user/getuserid", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserGetUseridByEmail => ("user/get_userid_by_email", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::UserAuthsucc => ("user/authsucc", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::BatchInvite => ("batch/invite", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::TagCreate => ("tag/create", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::TagUpdate => ("tag/update", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::TagDelete => ("tag/delete", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::TagGet => ("tag/get", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::TagAddtagusers => ("tag/addtagusers", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::TagDeltagusers => ("tag/deltagusers", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::TagList => ("tag/list", Get, AccessToken, Dialects::Both, Envelope),
         };
-        Spec { path, method, credential, dialects, legacy_success }
+        let success_errmsg = match self {
+            Endpoint::DepartmentCreate | Endpoint::UserCreate | Endpoint::TagCreate => "created",
+            Endpoint::DepartmentUpdate | Endpoint::UserUpdate | Endpoint::TagUpdate => "updated",
+            Endpoint::DepartmentDelete
+            | Endpoint::UserDelete
+            | Endpoint::UserBatchdelete
+            | Endpoint::TagDelete
+            | Endpoint::TagDeltagusers => "deleted",
+            _ => "ok",
+        };
+        Spec { path, success_errmsg, method, credential, dialects, legacy_success }
     }
 
     /// Decodes the part of the path after `/cgi-bin/`. Unknown paths are `None` (HTTP 404).
@@ -96,10 +183,21 @@ impl Endpoint {
     pub fn error_fields(self) -> Map<String, Value> {
         let mut m = Map::new();
         match self {
-            Endpoint::GetToken | Endpoint::UserConvertToOpenid | Endpoint::UserConvertToUserid => {}
             Endpoint::GetCallbackIp | Endpoint::GetApiDomainIp => {
                 m.insert("ip_list".into(), Value::Array(vec![]));
             }
+            Endpoint::DepartmentSimplelist => {
+                m.insert("department_id".into(), Value::Array(vec![]));
+            }
+            Endpoint::UserGet => {
+                for list in ["department", "order", "is_leader_in_dept", "direct_leader"] {
+                    m.insert(list.into(), Value::Array(vec![]));
+                }
+            }
+            Endpoint::UserListId => {
+                m.insert("dept_user".into(), Value::Array(vec![]));
+            }
+            _ => {}
         }
         m
     }
@@ -145,9 +243,21 @@ mod tests {
     }
 
     #[test]
+    fn writes_answer_their_own_errmsg() {
+        assert_eq!(Endpoint::UserCreate.spec().success_errmsg, "created");
+        assert_eq!(Endpoint::TagUpdate.spec().success_errmsg, "updated");
+        assert_eq!(Endpoint::TagDeltagusers.spec().success_errmsg, "deleted");
+        assert_eq!(Endpoint::TagAddtagusers.spec().success_errmsg, "ok");
+        assert_eq!(Endpoint::GetToken.spec().success_errmsg, "ok");
+    }
+
+    #[test]
     fn ip_list_errors_keep_an_empty_list() {
         assert_eq!(Endpoint::GetCallbackIp.error_fields()["ip_list"], Value::Array(vec![]));
         assert!(Endpoint::GetToken.error_fields().is_empty());
+        assert_eq!(Endpoint::DepartmentSimplelist.error_fields()["department_id"], Value::Array(vec![]));
+        assert_eq!(Endpoint::UserGet.error_fields()["is_leader_in_dept"], Value::Array(vec![]));
+        assert_eq!(Endpoint::UserListId.error_fields()["dept_user"], Value::Array(vec![]));
     }
 
     #[test]

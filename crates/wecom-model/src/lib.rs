@@ -3,12 +3,15 @@
 
 pub mod body;
 pub mod credential;
+pub mod department;
 pub mod dialect;
 pub mod endpoint;
 pub mod errcode;
+pub mod event;
 pub mod ratelimit;
 pub mod scope;
 pub mod seed;
+pub mod tag;
 pub mod token;
 pub mod user;
 

@@ -37,6 +37,35 @@ impl Range {
     }
 }
 
+impl Range {
+    /// Can the caller see a department, given it and all its ancestors?
+    pub fn sees_department(&self, ancestors: &[i64]) -> bool {
+        match self {
+            Range::All => true,
+            Range::Visible { parties, .. } => ancestors.iter().any(|d| parties.contains(d)),
+            Range::Subtrees(roots) => ancestors.iter().any(|d| roots.contains(d)),
+        }
+    }
+}
+
+/// What a caller may change in the directory: the contacts-sync assistant everything, a 管理组
+/// the subtrees it holds with write rights. Self-built apps may not write (48002).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteRange {
+    All,
+    Subtrees(Vec<i64>),
+}
+
+impl WriteRange {
+    /// May the caller change a department (or what is in it), given it and all its ancestors?
+    pub fn covers(&self, ancestors: &[i64]) -> bool {
+        match self {
+            WriteRange::All => true,
+            WriteRange::Subtrees(roots) => ancestors.iter().any(|d| roots.contains(d)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +85,16 @@ mod tests {
         assert!(!Range::Visible { users: vec![], parties: vec![3], tags: vec![] }.sees(&m));
         assert!(Range::Visible { users: vec![], parties: vec![], tags: vec![7] }.sees(&m));
         assert!(Range::All.sees(&m));
+    }
+
+    #[test]
+    fn departments_and_write_rights() {
+        let r = Range::Visible { users: vec![], parties: vec![2], tags: vec![] };
+        assert!(r.sees_department(&[4, 2, 1]));
+        assert!(!r.sees_department(&[3, 1]));
+        assert!(WriteRange::Subtrees(vec![2]).covers(&[4, 2, 1]));
+        assert!(!WriteRange::Subtrees(vec![2]).covers(&[1]));
+        assert!(WriteRange::All.covers(&[1]));
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub struct AppSeed {
     pub allow_parties: Vec<i64>,
     #[serde(default)]
     pub allow_tags: Vec<i64>,
+    /// Granted 通讯录编辑 (contact edit): may write contacts within its visible departments.
+    #[serde(default)]
+    pub contact_edit: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -147,7 +150,7 @@ fn unknown_gender() -> String {
 pub struct TagSeed {
     pub tagid: i64,
     pub tagname: String,
-    /// `app:<agentid>` (WeCom) or `group:<groupid>` (legacy).
+    /// `app:<agentid>` (WeCom), `contact_sync` (the admin's tags) or `group:<groupid>` (legacy).
     pub owner: String,
     /// Legacy tags are locked by default.
     #[serde(default = "locked_by_default")]
@@ -229,6 +232,8 @@ impl Seed {
                 match Scope::parse_owner_key(&t.owner) {
                     Some(Scope::App { agentid }) if c.app.iter().any(|a| a.agentid == agentid) => {}
                     Some(Scope::Group { groupid }) if c.group.iter().any(|g| g.groupid == groupid) => {}
+                    // The admin's tags, which the contacts-sync secret manages.
+                    Some(Scope::ContactSync) => {}
                     _ => return Err(bad(format!("tag {} owner {:?} is not an app or group of this corp", t.tagid, t.owner))),
                 }
             }
@@ -328,6 +333,7 @@ users = ["zhangsan"]
         assert_eq!(c.member[0].gender, "0");
         assert!(c.tag[0].locked);
         assert_eq!(c.contact_sync_secret, None);
+        assert!(Seed::from_toml(&GOOD.replace("owner = \"group:1\"", "owner = \"contact_sync\"")).is_ok(), "the admin's tags");
     }
 
     fn broken(from: &str, to: &str) -> SeedError {

@@ -10,7 +10,8 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use wecom_model::credential::{parse_trusted_ip, Scope};
-use wecom_model::scope::Range;
+use wecom_model::scope::{Range, WriteRange};
+use wecom_model::seed::ContactRight;
 use wecom_model::token::{Issued, EXPIRES_IN};
 use wecom_model::{Dialect, Errcode};
 use wecom_store::{AppRow, CredentialRow, Store};
@@ -144,6 +145,28 @@ pub async fn range(store: &Store, caller: &Caller) -> Result<Range, Failure> {
             Range::Subtrees(group.departments.iter().map(|d| d.id).collect())
         }
     })
+}
+
+/// What the caller may change: everything with the contacts-sync secret, a 管理组's subtrees held
+/// with write rights, a self-built app granted contact edit its visible departments; any other
+/// self-built app may not write contacts (48002).
+pub async fn write_range(store: &Store, caller: &Caller) -> Result<WriteRange, Failure> {
+    let gone = || Failure::new(Errcode::InvalidAccessToken, Some(caller.dialect()));
+    match caller.scope {
+        Scope::ContactSync => Ok(WriteRange::All),
+        Scope::App { agentid } => {
+            let app = store.app(&caller.corpid, agentid).await.map_err(internal)?.ok_or_else(gone)?;
+            if app.contact_edit {
+                Ok(WriteRange::Subtrees(app.allow_parties))
+            } else {
+                Err(Failure::new(Errcode::ApiForbidden, Some(caller.dialect())))
+            }
+        }
+        Scope::Group { groupid } => {
+            let group = store.group(&caller.corpid, groupid).await.map_err(internal)?.ok_or_else(gone)?;
+            Ok(WriteRange::Subtrees(group.departments.iter().filter(|d| d.right == ContactRight::Write).map(|d| d.id).collect()))
+        }
+    }
 }
 
 pub fn app_range(app: &AppRow) -> Range {

@@ -5,7 +5,7 @@
 use crate::faults::Fault;
 use crate::App;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,9 +17,11 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use wecom_model::credential::{new_corpid, Scope};
 use wecom_model::seed::{check_credential, AppSeed, CorpSeed, GroupSeed, Seed};
-use wecom_store::StoreError;
+use wecom_store::{Origin, StoreError};
 
 type State_ = State<Arc<App>>;
+
+const SEED_LIMIT: usize = 512 * 1024 * 1024;
 
 pub fn router(app: Arc<App>) -> Router<Arc<App>> {
     let guarded = Router::new()
@@ -29,7 +31,11 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/corps/{corpid}/groups", post(create_group))
         .route("/corps/{corpid}/secrets/{owner}/regenerate", post(regenerate_secret))
         .route("/corps/{corpid}/secrets/{owner}/trusted_ips", put(set_trusted_ips))
-        .route("/seed", post(seed))
+        .route("/corps/{corpid}/members/{userid}/login", post(login_member))
+        .route("/corps/{corpid}/tags/{tagid}/lock", put(lock_tag))
+        .route("/corps/{corpid}/events", get(events))
+        // Seeds of large corps are large: a million members is about 110 MB of TOML.
+        .route("/seed", post(seed).layer(DefaultBodyLimit::max(SEED_LIMIT)))
         .route("/reset", post(reset))
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
@@ -278,6 +284,45 @@ async fn set_trusted_ips(State(app): State_, Path((corpid, owner_key)): Path<(St
             credentials_changed(&app).await;
             Json(json!({ "trusted_ips": body.trusted_ips })).into_response()
         }
+        Err(e) => store_problem(e),
+    }
+}
+
+/// Member action: the member logs in to WeCom (activates; the mobile is frozen from then on).
+async fn login_member(State(app): State_, Path((corpid, userid)): Path<(String, String)>) -> Response {
+    match app.store.login_member(&corpid, &userid, Origin::Control, app.clock.now()).await {
+        Ok(()) => Json(json!({ "userid": userid, "status": 1 })).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Lock {
+    locked: bool,
+}
+
+async fn lock_tag(State(app): State_, Path((corpid, tagid)): Path<(String, i64)>, body: Bytes) -> Response {
+    let Lock { locked } = match parse(&body) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    match app.store.set_tag_locked(&corpid, tagid, locked).await {
+        Ok(()) => Json(json!({ "tagid": tagid, "locked": locked })).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct After {
+    #[serde(default)]
+    after: i64,
+}
+
+/// The events recorded for a corp (the outbox), oldest first; `?after=SEQ` for newer ones.
+async fn events(State(app): State_, Path(corpid): Path<String>, Query(After { after }): Query<After>) -> Response {
+    match app.store.events(&corpid, after).await {
+        Ok(events) => Json(events).into_response(),
         Err(e) => store_problem(e),
     }
 }

@@ -59,7 +59,7 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
         store,
         config,
     });
-    if let Some(mut notices) = app.store.listen() {
+    if let Some(mut notices) = app.store.listen().await.map_err(std::io::Error::other)? {
         let app = app.clone();
         tokio::spawn(async move {
             while let Some(notice) = notices.recv().await {

@@ -13,24 +13,33 @@ use wecom_model::{ApiError, Dialect, Endpoint};
 pub struct Failure {
     pub err: ApiError,
     pub dialect: Option<Dialect>,
+    /// Fields the error answer still carries (the invalid lists of tag member calls).
+    pub fields: Map<String, Value>,
 }
 
 impl Failure {
     pub fn new(err: impl Into<ApiError>, dialect: Option<Dialect>) -> Self {
-        Failure { err: err.into(), dialect }
+        Failure { err: err.into(), dialect, fields: Map::new() }
+    }
+
+    pub fn with_fields(mut self, fields: Map<String, Value>) -> Self {
+        self.fields = fields;
+        self
     }
 }
 
 pub fn success(endpoint: Endpoint, dialect: Dialect, mut fields: Map<String, Value>) -> Response {
     if endpoint.success_has_envelope(dialect) {
         fields.insert("errcode".into(), 0.into());
-        fields.insert("errmsg".into(), "ok".into());
+        // A view may set its own errmsg (企业号's partial tag results).
+        fields.entry("errmsg").or_insert_with(|| endpoint.spec().success_errmsg.into());
     }
     json(&fields)
 }
 
 pub fn failure(endpoint: Endpoint, f: Failure, now: i64, ip: IpAddr) -> Response {
     let mut fields = endpoint.error_fields();
+    fields.extend(f.fields);
     fields.insert("errcode".into(), f.err.errcode.into());
     fields.insert("errmsg".into(), errmsg(&f.err, f.dialect, now, ip).into());
     json(&fields)

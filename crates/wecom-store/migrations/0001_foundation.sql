@@ -9,7 +9,9 @@ CREATE TABLE settings (
 CREATE TABLE corps (
     corpid     TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    -- The last event's number: taking the next one locks the corp's row, which orders its events.
+    event_seq  BIGINT NOT NULL DEFAULT 0
 );
 
 CREATE TABLE apps (
@@ -22,6 +24,7 @@ CREATE TABLE apps (
     allow_users   TEXT NOT NULL,
     allow_parties TEXT NOT NULL,
     allow_tags    TEXT NOT NULL,
+    contact_edit  BIGINT NOT NULL DEFAULT 0,
     created_at    BIGINT NOT NULL,
     PRIMARY KEY (corpid, agentid)
 );
@@ -108,8 +111,16 @@ CREATE TABLE members (
     active       BIGINT NOT NULL,
     enable       BIGINT NOT NULL,
     created_at   BIGINT NOT NULL,
+    direct_leader   TEXT NOT NULL DEFAULT '[]',
+    main_department BIGINT NOT NULL DEFAULT 0,
+    -- {"attrs":[…]} as the API takes it, or ''.
+    extattr         TEXT NOT NULL DEFAULT '',
+    address         TEXT NOT NULL DEFAULT '',
+    avatar_mediaid  TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (corpid, userid_key)
 );
+CREATE INDEX members_by_mobile ON members (corpid, mobile);
+CREATE INDEX members_by_email ON members (corpid, email);
 CREATE TABLE member_departments (
     corpid        TEXT NOT NULL,
     userid_key    TEXT NOT NULL,
@@ -154,4 +165,18 @@ CREATE TABLE openids (
     PRIMARY KEY (corpid, openid),
     UNIQUE (corpid, userid_key, agentid),
     FOREIGN KEY (corpid, userid_key) REFERENCES members (corpid, userid_key) ON DELETE CASCADE
+);
+
+-- The outbox: every change that the platform would push, written in the transaction that makes
+-- the change. origin is the owner key of the credential that made it (its own changes are not
+-- echoed back to the contacts-sync assistant); items are the event's XML elements, in order.
+CREATE TABLE events (
+    corpid      TEXT NOT NULL,
+    seq         BIGINT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    origin      TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    change_type TEXT NOT NULL,
+    items       TEXT NOT NULL,
+    PRIMARY KEY (corpid, seq)
 );

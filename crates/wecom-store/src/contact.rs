@@ -1,15 +1,27 @@
 //! Departments, members and tags as a seed writes them. The contacts API (its rules, views and
 //! errcodes) is built on these tables.
 
+use crate::event::{record_change, Origin};
 use crate::{Result, Store, StoreError};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use std::collections::{HashMap, HashSet};
+use wecom_model::department::RANK_STEP;
+use wecom_model::event::{ChangeContact, ChangeType};
 use wecom_model::scope::MemberPlace;
 use wecom_model::seed::CorpSeed;
 use wecom_model::user::new_openid;
 
-/// Siblings are spaced so that a department can later be placed between two without renumbering.
-const RANK_STEP: i64 = 1 << 16;
+/// Rows per statement when a seed writes members. Small on purpose: SQLite looks each `$N` up by
+/// name in a list, so a statement's binding cost grows with the square of its parameter count.
+const MEMBER_BATCH: usize = 32;
+
+/// `($1, …, $cols), ($cols+1, …), …` for `rows` rows.
+fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 pub(crate) async fn ensure_root_department(tx: &mut Transaction<'static, Any>, corpid: &str, name: &str) -> Result<()> {
     sqlx::query(
@@ -95,47 +107,71 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
         pending = later;
     }
 
-    for m in &corp.member {
-        let key = m.userid.to_lowercase();
-        sqlx::query(
+    // Members go in batches: a seed may hold a million of them.
+    let departments: HashSet<i64> = sqlx::query("SELECT id FROM departments WHERE corpid = $1")
+        .bind(corpid)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for chunk in corp.member.chunks(MEMBER_BATCH) {
+        if let Some((m, d)) = chunk.iter().flat_map(|m| m.department.iter().map(move |d| (m, d))).find(|(_, d)| !departments.contains(d)) {
+            return Err(StoreError::Invalid(format!("member {} is in unknown department {d}", m.userid)));
+        }
+        let keys: Vec<String> = chunk.iter().map(|m| m.userid.to_lowercase()).collect();
+        let sql = format!(
             "INSERT INTO members (corpid, userid_key, userid, name, alias, mobile, email, position, gender, english_name, telephone, \
-             weixinid, active, enable, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14) \
+             weixinid, active, enable, created_at) VALUES {} \
              ON CONFLICT (corpid, userid_key) DO UPDATE SET userid = excluded.userid, name = excluded.name, alias = excluded.alias, \
              mobile = excluded.mobile, email = excluded.email, position = excluded.position, gender = excluded.gender, \
              english_name = excluded.english_name, telephone = excluded.telephone, weixinid = excluded.weixinid, active = excluded.active",
-        )
-        .bind(corpid)
-        .bind(&key)
-        .bind(&m.userid)
-        .bind(&m.name)
-        .bind(&m.alias)
-        .bind(&m.mobile)
-        .bind(&m.email)
-        .bind(&m.position)
-        .bind(&m.gender)
-        .bind(&m.english_name)
-        .bind(&m.telephone)
-        .bind(&m.weixinid)
-        .bind(i64::from(m.active))
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query("DELETE FROM member_departments WHERE corpid = $1 AND userid_key = $2")
-            .bind(corpid)
-            .bind(&key)
-            .execute(&mut **tx)
-            .await?;
-        for d in &m.department {
-            require_department(tx, corpid, *d, || format!("member {} is in unknown department {d}", m.userid)).await?;
-            sqlx::query(
-                "INSERT INTO member_departments (corpid, userid_key, department_id, position, is_leader) VALUES ($1, $2, $3, 0, $4)",
-            )
-            .bind(corpid)
-            .bind(&key)
-            .bind(*d)
-            .bind(i64::from(m.is_leader_in_dept.contains(d)))
-            .execute(&mut **tx)
-            .await?;
+            placeholders(chunk.len(), 15)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (m, key) in chunk.iter().zip(&keys) {
+            q = q
+                .bind(corpid)
+                .bind(key)
+                .bind(&m.userid)
+                .bind(&m.name)
+                .bind(&m.alias)
+                .bind(&m.mobile)
+                .bind(&m.email)
+                .bind(&m.position)
+                .bind(&m.gender)
+                .bind(&m.english_name)
+                .bind(&m.telephone)
+                .bind(&m.weixinid)
+                .bind(i64::from(m.active))
+                .bind(1i64)
+                .bind(now);
+        }
+        q.execute(&mut **tx).await?;
+
+        let list = (2..keys.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let mut q =
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM member_departments WHERE corpid = $1 AND userid_key IN ({list})"))).bind(corpid);
+        for key in &keys {
+            q = q.bind(key);
+        }
+        q.execute(&mut **tx).await?;
+
+        let rows: Vec<(&String, i64, i64)> = chunk
+            .iter()
+            .zip(&keys)
+            .flat_map(|(m, key)| m.department.iter().map(move |d| (key, *d, i64::from(m.is_leader_in_dept.contains(d)))))
+            .collect();
+        for rows in rows.chunks(MEMBER_BATCH) {
+            let sql = format!(
+                "INSERT INTO member_departments (corpid, userid_key, department_id, position, is_leader) VALUES {}",
+                placeholders(rows.len(), 5)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (key, d, leader) in rows {
+                q = q.bind(corpid).bind(*key).bind(*d).bind(0i64).bind(*leader);
+            }
+            q.execute(&mut **tx).await?;
         }
     }
 
@@ -153,18 +189,26 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
         .await?;
         sqlx::query("DELETE FROM tag_users WHERE corpid = $1 AND tagid = $2").bind(corpid).bind(t.tagid).execute(&mut **tx).await?;
         sqlx::query("DELETE FROM tag_parties WHERE corpid = $1 AND tagid = $2").bind(corpid).bind(t.tagid).execute(&mut **tx).await?;
-        for u in &t.users {
-            let key = u.to_lowercase();
-            require(tx, "SELECT 1 FROM members WHERE corpid = $1 AND userid_key = $2", corpid, key.clone(), || {
-                format!("tag {} names unknown member {u}", t.tagid)
-            })
-            .await?;
-            sqlx::query("INSERT INTO tag_users (corpid, tagid, userid_key) VALUES ($1, $2, $3)")
-                .bind(corpid)
-                .bind(t.tagid)
-                .bind(&key)
-                .execute(&mut **tx)
-                .await?;
+        for users in t.users.chunks(MEMBER_BATCH) {
+            let keys: Vec<String> = users.iter().map(|u| u.to_lowercase()).collect();
+            let list = (2..keys.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let mut q = sqlx::query(AssertSqlSafe(format!("SELECT userid_key FROM members WHERE corpid = $1 AND userid_key IN ({list})")))
+                .bind(corpid);
+            for key in &keys {
+                q = q.bind(key);
+            }
+            let found: HashSet<String> = q.fetch_all(&mut **tx).await?.iter().map(|r| r.get(0)).collect();
+            if let Some(u) = users.iter().zip(&keys).find(|(_, k)| !found.contains(*k)).map(|(u, _)| u) {
+                return Err(StoreError::Invalid(format!("tag {} names unknown member {u}", t.tagid)));
+            }
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO tag_users (corpid, tagid, userid_key) VALUES {}",
+                placeholders(keys.len(), 3)
+            )));
+            for key in &keys {
+                q = q.bind(corpid).bind(t.tagid).bind(key);
+            }
+            q.execute(&mut **tx).await?;
         }
         for p in &t.parties {
             require_department(tx, corpid, *p, || format!("tag {} names unknown department {p}", t.tagid)).await?;
@@ -180,6 +224,36 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
 }
 
 impl Store {
+    /// The member logs in to WeCom (or, 企业号, passes 二次验证 through user/authsucc): activated
+    /// (status 1), and from now on its mobile is frozen.
+    pub async fn login_member(&self, corpid: &str, userid: &str, origin: Origin, now: i64) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query("UPDATE members SET active = 1 WHERE corpid = $1 AND userid_key = $2 RETURNING userid, active")
+            .bind(corpid)
+            .bind(userid.to_lowercase())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
+        let change = ChangeContact::new(ChangeType::UpdateUser).item("UserID", row.get::<String, _>("userid")).item("Status", 1);
+        record_change(&mut tx, corpid, origin, &change, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Locks or unlocks a tag (an admin-console action on the legacy platform).
+    pub async fn set_tag_locked(&self, corpid: &str, tagid: i64, locked: bool) -> Result<()> {
+        let done = sqlx::query("UPDATE tags SET locked = $1 WHERE corpid = $2 AND tagid = $3")
+            .bind(i64::from(locked))
+            .bind(corpid)
+            .bind(tagid)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("no tag {tagid} in corp {corpid}")));
+        }
+        Ok(())
+    }
+
     /// A member (userids ignore case) with its departments and their ancestors, and its tags.
     pub async fn member_place(&self, corpid: &str, userid: &str) -> Result<Option<MemberPlace>> {
         let key = userid.to_lowercase();

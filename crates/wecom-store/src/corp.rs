@@ -24,6 +24,7 @@ pub struct AppRow {
     pub allow_users: Vec<String>,
     pub allow_parties: Vec<i64>,
     pub allow_tags: Vec<i64>,
+    pub contact_edit: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -60,7 +61,7 @@ impl Store {
 
     pub async fn apps(&self, corpid: &str) -> Result<Vec<AppRow>> {
         let rows = sqlx::query(
-            "SELECT agentid, appid, name, description, allow_users, allow_parties, allow_tags FROM apps WHERE corpid = $1 ORDER BY agentid",
+            "SELECT agentid, appid, name, description, allow_users, allow_parties, allow_tags, contact_edit FROM apps WHERE corpid = $1 ORDER BY agentid",
         )
         .bind(corpid)
         .fetch_all(&self.read)
@@ -75,6 +76,7 @@ impl Store {
                 allow_users: json_list(r, "allow_users"),
                 allow_parties: json_list(r, "allow_parties"),
                 allow_tags: json_list(r, "allow_tags"),
+                contact_edit: r.get::<i64, _>("contact_edit") != 0,
             })
             .collect())
     }
@@ -232,10 +234,10 @@ async fn upsert_corp(tx: &mut Transaction<'static, Any>, corp: &CorpSeed, now: i
 
 async fn upsert_app(tx: &mut Transaction<'static, Any>, corpid: &str, app: &AppSeed, now: i64) -> Result<String> {
     sqlx::query(
-        "INSERT INTO apps (corpid, agentid, name, description, allow_users, allow_parties, allow_tags, created_at, appid) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (corpid, agentid) DO UPDATE SET \
+        "INSERT INTO apps (corpid, agentid, name, description, allow_users, allow_parties, allow_tags, created_at, appid, contact_edit) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (corpid, agentid) DO UPDATE SET \
          name = excluded.name, description = excluded.description, allow_users = excluded.allow_users, \
-         allow_parties = excluded.allow_parties, allow_tags = excluded.allow_tags",
+         allow_parties = excluded.allow_parties, allow_tags = excluded.allow_tags, contact_edit = excluded.contact_edit",
     )
     .bind(corpid)
     .bind(app.agentid)
@@ -246,6 +248,7 @@ async fn upsert_app(tx: &mut Transaction<'static, Any>, corpid: &str, app: &AppS
     .bind(json_text(&app.allow_tags))
     .bind(now)
     .bind(new_appid())
+    .bind(i64::from(app.contact_edit))
     .execute(&mut **tx)
     .await?;
     upsert_credential(tx, corpid, Scope::App { agentid: app.agentid }, app.secret.as_deref(), &app.trusted_ips, now).await

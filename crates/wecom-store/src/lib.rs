@@ -4,9 +4,16 @@
 mod contact;
 mod corp;
 mod credential;
+mod department;
+mod event;
+mod member;
+mod tag;
 
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
+pub use department::DepartmentWrite;
+pub use event::{EventRow, Origin};
+pub use tag::{MemberChange, Rule, TagMembers};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
@@ -167,35 +174,33 @@ impl Store {
         Ok(())
     }
 
-    /// Notices from other instances (PostgreSQL only). After a lost connection the listener
-    /// reconnects and delivers `"reconnected"`, since notices may have been missed meanwhile.
-    pub fn listen(&self) -> Option<mpsc::UnboundedReceiver<String>> {
+    /// Notices from other instances (PostgreSQL only), subscribed before this returns so that no
+    /// notice sent after start-up is missed. When the connection drops, `"reconnected"` is
+    /// delivered (notices may have been lost meanwhile) and the listener subscribes again.
+    pub async fn listen(&self) -> Result<Option<mpsc::UnboundedReceiver<String>>> {
         if self.backend != Backend::Postgres {
-            return None;
+            return Ok(None);
         }
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+        listener.listen(CHANNEL).await?;
         let (tx, rx) = mpsc::unbounded_channel();
-        let url = self.url.clone();
         tokio::spawn(async move {
-            let mut first = true;
             loop {
-                if let Ok(mut listener) = sqlx::postgres::PgListener::connect(&url).await {
-                    if listener.listen(CHANNEL).await.is_ok() {
-                        if !first && tx.send("reconnected".into()).is_err() {
-                            return;
-                        }
-                        first = false;
-                        while let Ok(n) = listener.recv().await {
-                            if tx.send(n.payload().to_string()).is_err() {
-                                return;
-                            }
-                        }
+                let notice = match listener.try_recv().await {
+                    Ok(Some(n)) => n.payload().to_string(),
+                    Ok(None) => "reconnected".to_string(),
+                    Err(e) => {
+                        tracing::warn!("PostgreSQL notice listener: {e}; retrying");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        continue;
                     }
+                };
+                if tx.send(notice).is_err() {
+                    return;
                 }
-                tracing::warn!("lost the PostgreSQL notice listener; reconnecting");
-                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         });
-        Some(rx)
+        Ok(Some(rx))
     }
 }
 

@@ -1,6 +1,8 @@
 //! The API areas, one module each, named as the reference names them.
 
+mod department;
 mod ip;
+mod tag;
 mod token;
 mod user;
 
@@ -29,6 +31,31 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::GetApiDomainIp => ip::get_api_domain_ip(app),
         Endpoint::UserConvertToOpenid => user::convert_to_openid(app, req, caller).await?,
         Endpoint::UserConvertToUserid => user::convert_to_userid(app, req, caller).await?,
+        Endpoint::DepartmentCreate => department::create(app, req, caller).await?,
+        Endpoint::DepartmentUpdate => department::update(app, req, caller).await?,
+        Endpoint::DepartmentDelete => department::delete(app, req, caller).await?,
+        Endpoint::DepartmentList => department::list(app, req, caller).await?,
+        Endpoint::DepartmentSimplelist => department::simplelist(app, req, caller).await?,
+        Endpoint::DepartmentGet => department::get(app, req, caller).await?,
+        Endpoint::TagCreate => tag::create(app, req, caller).await?,
+        Endpoint::TagUpdate => tag::update(app, req, caller).await?,
+        Endpoint::TagDelete => tag::delete(app, req, caller).await?,
+        Endpoint::TagGet => tag::get(app, req, caller).await?,
+        Endpoint::TagAddtagusers => tag::addtagusers(app, req, caller).await?,
+        Endpoint::TagDeltagusers => tag::deltagusers(app, req, caller).await?,
+        Endpoint::TagList => tag::list(app, caller).await?,
+        Endpoint::UserCreate => user::create(app, req, caller).await?,
+        Endpoint::UserGet => user::get(app, req, caller).await?,
+        Endpoint::UserUpdate => user::update(app, req, caller).await?,
+        Endpoint::UserDelete => user::delete(app, req, caller).await?,
+        Endpoint::UserBatchdelete => user::batchdelete(app, req, caller).await?,
+        Endpoint::UserSimplelist => user::simplelist(app, req, caller).await?,
+        Endpoint::UserList => user::list(app, req, caller).await?,
+        Endpoint::UserListId => user::list_id(app, req, caller).await?,
+        Endpoint::UserGetuserid => user::getuserid(app, req, caller).await?,
+        Endpoint::UserGetUseridByEmail => user::get_userid_by_email(app, req, caller).await?,
+        Endpoint::UserAuthsucc => user::authsucc(app, req, caller).await?,
+        Endpoint::BatchInvite => user::batch_invite(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))

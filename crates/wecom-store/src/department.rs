@@ -1,0 +1,158 @@
+//! Departments (contacts): the tree as the rules read it, and writes decided by those rules inside
+//! the transaction that makes them.
+
+use crate::event::{record_change, Origin};
+use crate::{Backend, Result, Store};
+use sqlx::{Any, Executor, Row, Transaction};
+use std::collections::HashMap;
+use wecom_model::department::{self, Create, Department, Tree, Update, ROOT};
+use wecom_model::scope::WriteRange;
+use wecom_model::{ApiError, Dialect};
+
+/// One department write as a caller asked for it.
+pub enum DepartmentWrite {
+    Create(Create),
+    Update(Update),
+    Delete(i64),
+}
+
+async fn tree<'e>(db: impl Executor<'e, Database = Any>, corpid: &str) -> Result<Tree> {
+    let rows = sqlx::query("SELECT id, name, name_en, parentid, sibling_rank FROM departments WHERE corpid = $1")
+        .bind(corpid)
+        .fetch_all(db)
+        .await?;
+    Ok(Tree::new(rows.iter().map(|r| Department {
+        id: r.get("id"),
+        name: r.get("name"),
+        name_en: r.get("name_en"),
+        parentid: r.get("parentid"),
+        sibling_rank: r.get("sibling_rank"),
+    })))
+}
+
+/// Every department write in a corp takes the root's row lock first (the root is every
+/// department's ancestor), then the rows it names, in id order: sibling names, ids, cycles and
+/// depth are then decided on a tree no one else is changing. SQLite's single writer connection
+/// already serialises writers.
+async fn lock(tx: &mut Transaction<'static, Any>, backend: Backend, corpid: &str, ids: &mut Vec<i64>) -> Result<()> {
+    if backend == Backend::Postgres {
+        ids.push(ROOT);
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids.iter() {
+            sqlx::query("SELECT id FROM departments WHERE corpid = $1 AND id = $2 FOR UPDATE")
+                .bind(corpid)
+                .bind(*id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// A corp's departments.
+    pub async fn departments(&self, corpid: &str) -> Result<Tree> {
+        tree(&self.read, corpid).await
+    }
+
+    /// Userids of each department's leaders (members with is_leader in it), by department.
+    pub async fn department_leaders(&self, corpid: &str) -> Result<HashMap<i64, Vec<String>>> {
+        let rows = sqlx::query(
+            "SELECT md.department_id, m.userid FROM member_departments md \
+             JOIN members m ON m.corpid = md.corpid AND m.userid_key = md.userid_key \
+             WHERE md.corpid = $1 AND md.is_leader = 1 ORDER BY md.department_id, m.userid_key",
+        )
+        .bind(corpid)
+        .fetch_all(&self.read)
+        .await?;
+        let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+        for r in rows {
+            out.entry(r.get(0)).or_default().push(r.get(1));
+        }
+        Ok(out)
+    }
+
+    /// Creates, updates or deletes a department if the rules allow it, recording its event in the
+    /// same transaction. The outer error is the database's; the inner one the platform's errcode.
+    /// Answers the department's id.
+    pub async fn write_department(
+        &self,
+        corpid: &str,
+        origin: Origin,
+        op: DepartmentWrite,
+        dialect: Dialect,
+        write: &WriteRange,
+        now: i64,
+    ) -> Result<Result<i64, ApiError>> {
+        let mut tx = self.write.begin().await?;
+        let mut named: Vec<i64> = match &op {
+            DepartmentWrite::Create(c) => c.parentid.map(i64::from).into_iter().collect(),
+            DepartmentWrite::Update(u) => u.id.into_iter().chain(u.parentid).map(i64::from).collect(),
+            DepartmentWrite::Delete(id) => vec![*id],
+        };
+        lock(&mut tx, self.backend, corpid, &mut named).await?;
+        let tree = tree(&mut *tx, corpid).await?;
+        let (id, change) = match op {
+            DepartmentWrite::Create(body) => {
+                let plan = match department::plan_create(&tree, &body, dialect, write) {
+                    Ok(p) => p,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let d = &plan.department;
+                sqlx::query("INSERT INTO departments (corpid, id, name, name_en, parentid, sibling_rank) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(corpid)
+                    .bind(d.id)
+                    .bind(&d.name)
+                    .bind(&d.name_en)
+                    .bind(d.parentid)
+                    .bind(d.sibling_rank)
+                    .execute(&mut *tx)
+                    .await?;
+                (d.id, plan.event)
+            }
+            DepartmentWrite::Update(body) => {
+                let plan = match department::plan_update(&tree, &body, dialect, write) {
+                    Ok(p) => p,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let d = &plan.department;
+                sqlx::query(
+                    "UPDATE departments SET name = $1, name_en = $2, parentid = $3, sibling_rank = $4 WHERE corpid = $5 AND id = $6",
+                )
+                .bind(&d.name)
+                .bind(&d.name_en)
+                .bind(d.parentid)
+                .bind(d.sibling_rank)
+                .bind(corpid)
+                .bind(d.id)
+                .execute(&mut *tx)
+                .await?;
+                (d.id, plan.event)
+            }
+            DepartmentWrite::Delete(id) => {
+                let has_members = sqlx::query("SELECT 1 FROM member_departments WHERE corpid = $1 AND department_id = $2 LIMIT 1")
+                    .bind(corpid)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some();
+                let change = match department::check_delete(&tree, id, has_members, write) {
+                    Ok(c) => c,
+                    Err(e) => return Ok(Err(e)),
+                };
+                sqlx::query("DELETE FROM departments WHERE corpid = $1 AND id = $2").bind(corpid).bind(id).execute(&mut *tx).await?;
+                // A tag must not pass its party on to a later department given the same id.
+                sqlx::query("DELETE FROM tag_parties WHERE corpid = $1 AND department_id = $2")
+                    .bind(corpid)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                (id, change)
+            }
+        };
+        record_change(&mut tx, corpid, origin, &change, now).await?;
+        tx.commit().await?;
+        Ok(Ok(id))
+    }
+}

@@ -1,0 +1,87 @@
+//! The outbox: events recorded in the same transaction as the change that causes them.
+
+use crate::{Result, Store};
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+use wecom_model::credential::Scope;
+use wecom_model::event::ChangeContact;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EventRow {
+    pub seq: i64,
+    pub created_at: i64,
+    /// The owner key of the credential whose call caused it (`contact_sync`, `app:…`, `group:…`),
+    /// or `control` for changes made through the control API.
+    pub origin: String,
+    pub event: String,
+    pub change_type: String,
+    pub items: Vec<(String, String)>,
+}
+
+/// Who caused a change: an API caller, or the emulator's control API.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin {
+    Caller(Scope),
+    Control,
+}
+
+impl Origin {
+    fn key(self) -> String {
+        match self {
+            Origin::Caller(scope) => scope.owner_key(),
+            Origin::Control => "control".into(),
+        }
+    }
+}
+
+/// Records a change_contact event inside the caller's transaction. Taking the corp's next
+/// sequence number locks its row, so a corp's events are numbered in commit order.
+pub(crate) async fn record_change(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    origin: Origin,
+    change: &ChangeContact,
+    now: i64,
+) -> Result<()> {
+    let seq: i64 = sqlx::query("UPDATE corps SET event_seq = event_seq + 1 WHERE corpid = $1 RETURNING event_seq")
+        .bind(corpid)
+        .fetch_one(&mut **tx)
+        .await?
+        .get(0);
+    sqlx::query(
+        "INSERT INTO events (corpid, seq, created_at, origin, event, change_type, items) VALUES ($1, $2, $3, $4, 'change_contact', $5, $6)",
+    )
+    .bind(corpid)
+    .bind(seq)
+    .bind(now)
+    .bind(origin.key())
+    .bind(change.change_type.as_str())
+    .bind(crate::json_text(&change.items))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// A corp's recorded events after `after` (0 for all), oldest first.
+    pub async fn events(&self, corpid: &str, after: i64) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, created_at, origin, event, change_type, items FROM events WHERE corpid = $1 AND seq > $2 ORDER BY seq",
+        )
+        .bind(corpid)
+        .bind(after)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| EventRow {
+                seq: r.get("seq"),
+                created_at: r.get("created_at"),
+                origin: r.get("origin"),
+                event: r.get("event"),
+                change_type: r.get("change_type"),
+                items: crate::json_list(r, "items"),
+            })
+            .collect())
+    }
+}
