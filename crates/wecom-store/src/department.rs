@@ -2,11 +2,14 @@
 //! the transaction that makes them.
 
 use crate::event::{record_change, Origin};
+use crate::member::children_used;
 use crate::{Backend, Result, Store};
 use sqlx::{Any, Executor, Row, Transaction};
 use std::collections::HashMap;
 use wecom_model::department::{self, Create, Department, Tree, Update, ROOT};
 use wecom_model::scope::WriteRange;
+use wecom_model::user::DEPARTMENT_CAPACITY;
+use wecom_model::Errcode;
 use wecom_model::{ApiError, Dialect};
 
 /// One department write as a caller asked for it.
@@ -100,6 +103,9 @@ impl Store {
                     Err(e) => return Ok(Err(e)),
                 };
                 let d = &plan.department;
+                if children_used(&mut tx, corpid, d.parentid).await? >= DEPARTMENT_CAPACITY {
+                    return Ok(Err(Errcode::DepartmentFull.into()));
+                }
                 sqlx::query("INSERT INTO departments (corpid, id, name, name_en, parentid, sibling_rank) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(corpid)
                     .bind(d.id)
@@ -117,6 +123,10 @@ impl Store {
                     Err(e) => return Ok(Err(e)),
                 };
                 let d = &plan.department;
+                let moved = tree.get(d.id).is_some_and(|old| old.parentid != d.parentid);
+                if moved && children_used(&mut tx, corpid, d.parentid).await? >= DEPARTMENT_CAPACITY {
+                    return Ok(Err(Errcode::DepartmentFull.into()));
+                }
                 sqlx::query(
                     "UPDATE departments SET name = $1, name_en = $2, parentid = $3, sibling_rank = $4 WHERE corpid = $5 AND id = $6",
                 )

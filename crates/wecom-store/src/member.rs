@@ -348,16 +348,7 @@ impl Store {
             }
         }
         for &id in ids.iter().filter(|id| !already_in.contains(id)) {
-            let used: i64 = sqlx::query(
-                "SELECT (SELECT COUNT(*) FROM member_departments WHERE corpid = $1 AND department_id = $2) \
-                      + (SELECT COUNT(*) FROM departments WHERE corpid = $1 AND parentid = $2)",
-            )
-            .bind(corpid)
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?
-            .get(0);
-            if used >= DEPARTMENT_CAPACITY {
+            if children_used(tx, corpid, id).await? >= DEPARTMENT_CAPACITY {
                 return Ok(Err(Errcode::DepartmentFull.into()));
             }
         }
@@ -394,4 +385,17 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Members plus sub-departments directly in a department: what the 30000 cap (81001) counts.
+pub(crate) async fn children_used(tx: &mut Transaction<'static, Any>, corpid: &str, id: i64) -> Result<i64> {
+    Ok(sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM member_departments WHERE corpid = $1 AND department_id = $2) \
+              + (SELECT COUNT(*) FROM departments WHERE corpid = $1 AND parentid = $2)",
+    )
+    .bind(corpid)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?
+    .get(0))
 }

@@ -573,6 +573,13 @@ async fn at_most_30000_per_department_under_racing_writers(db: &Db) {
     assert_eq!(v["errcode"], 0);
     let v = post(&s, "user/update", &sync, json!({"userid": "outsider", "department": [3, 2]})).await;
     assert_eq!(v["errcode"], 81001, "{v}");
+    // Sub-departments count too: neither a new one nor a moved one fits.
+    let v = post(&s, "department/create", &sync, json!({"name": "One more", "parentid": 2})).await;
+    assert_eq!(v["errcode"], 81001, "{v}");
+    let v = post(&s, "department/create", &sync, json!({"name": "Elsewhere", "parentid": 3, "id": 90})).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    let v = post(&s, "department/update", &sync, json!({"id": 90, "parentid": 2})).await;
+    assert_eq!(v["errcode"], 81001, "{v}");
     let (winner, _) = answers.iter().find(|(_, v)| v["errcode"] == 0).unwrap();
     assert_eq!(post(&s, "user/update", &sync, json!({"userid": format!("racer{winner}"), "department": [3]})).await["errcode"], 0);
     assert_eq!(post(&s, "user/update", &sync, json!({"userid": "outsider", "department": [3, 2]})).await["errcode"], 0);
