@@ -4,6 +4,7 @@
 //! token expired, since another instance may have extended it.
 
 use crate::reply::Failure;
+use crate::App;
 use dashmap::DashMap;
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -88,6 +89,7 @@ impl Holder {
 pub struct Auth {
     tokens: DashMap<String, Arc<Entry>>,
     holders: DashMap<(String, String), Arc<Holder>>,
+    ranges: DashMap<(String, Scope), Arc<Range>>,
 }
 
 impl Auth {
@@ -127,12 +129,24 @@ impl Auth {
     pub fn flush(&self) {
         self.tokens.clear();
         self.holders.clear();
+        self.ranges.clear();
     }
 }
 
 /// What the caller can see of the directory: an app its visible range, the contacts-sync
-/// assistant everything, a 管理组 its department subtrees.
-pub async fn range(store: &Store, caller: &Caller) -> Result<Range, Failure> {
+/// assistant everything, a 管理组 its department subtrees. Cached until credentials, seeds or
+/// state change (`Auth::flush`), since every contacts read needs it.
+pub async fn range(app: &App, caller: &Caller) -> Result<Arc<Range>, Failure> {
+    let key = (caller.corpid.to_string(), caller.scope);
+    if let Some(r) = app.auth.ranges.get(&key) {
+        return Ok(r.clone());
+    }
+    let r = Arc::new(load_range(&app.store, caller).await?);
+    app.auth.ranges.insert(key, r.clone());
+    Ok(r)
+}
+
+async fn load_range(store: &Store, caller: &Caller) -> Result<Range, Failure> {
     let gone = || Failure::new(Errcode::InvalidAccessToken, Some(caller.dialect()));
     Ok(match caller.scope {
         Scope::ContactSync => Range::All,

@@ -47,7 +47,7 @@ pub async fn delete(app: &App, req: &Request, caller: &Caller) -> Fields {
 async fn read(app: &App, req: &Request, caller: &Caller, render: impl Fn(&Department) -> Value) -> Result<Vec<Value>, Failure> {
     let dialect = caller.dialect();
     let id = optional_query_id(dialect, req.query.get("id")).map_err(fail(dialect))?;
-    let seen = range(&app.store, caller).await?;
+    let seen = range(app, caller).await?;
     let tree = app.store.departments(&caller.corpid).await.map_err(internal)?;
     Ok(readable(&tree, id, &seen).map_err(fail(dialect))?.into_iter().map(render).collect())
 }
@@ -66,7 +66,7 @@ pub async fn simplelist(app: &App, req: &Request, caller: &Caller) -> Fields {
 pub async fn get(app: &App, req: &Request, caller: &Caller) -> Fields {
     let dialect = caller.dialect();
     let id = query_id(dialect, req.query.get("id")).map_err(fail(dialect))?;
-    let seen = range(&app.store, caller).await?;
+    let seen = range(app, caller).await?;
     let tree = app.store.departments(&caller.corpid).await.map_err(internal)?;
     let d = visible(&tree, id, &seen).map_err(fail(dialect))?;
     let leaders = app.store.department_leaders(&caller.corpid).await.map_err(internal)?;

@@ -83,7 +83,7 @@ pub async fn get(app: &App, req: &Request, caller: &Caller) -> Fields {
     let tagid = parse_tagid_text(req.query.get("tagid")).map_err(fail(caller))?;
     let tag = app.store.tag(&caller.corpid, tagid).await.map_err(internal)?.ok_or(fail(caller)(Errcode::InvalidTagid))?;
     allowed(caller.scope, &granted(app, caller).await?, &tag, Action::Read).map_err(fail(caller))?;
-    let range = range(&app.store, caller).await?;
+    let range = range(app, caller).await?;
     let members = app.store.tag_members(&caller.corpid, tagid).await.map_err(internal)?;
     let users: Vec<_> = members.users.into_iter().filter(|(p, _)| range.sees(p)).map(|(p, name)| (p.userid, name)).collect();
     let mut parties = Vec::new();
@@ -117,7 +117,7 @@ async fn change_members(app: &App, req: &Request, caller: &Caller, add: bool) ->
     check_member_lists(userlist.len(), partylist.len()).map_err(fail(caller))?;
 
     // A userid or party the caller cannot name (unknown, or outside its range) is invalid.
-    let range = range(&app.store, caller).await?;
+    let range = range(app, caller).await?;
     let mut invalid = Invalid::default();
     let mut users: Vec<String> = Vec::new();
     for userid in &userlist {

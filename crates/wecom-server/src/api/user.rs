@@ -32,7 +32,7 @@ pub async fn convert_to_openid(app: &App, req: &Request, caller: &Caller) -> Res
     let body: ToOpenid = req.json(dialect)?;
     let userid = body.userid.filter(|u| !u.is_empty()).ok_or(fail(Errcode::UseridMissing))?;
     let member = app.store.member_place(&caller.corpid, &userid).await.map_err(internal)?.ok_or(fail(Errcode::UseridNotFound))?;
-    if !range(&app.store, caller).await?.sees(&member) {
+    if !range(app, caller).await?.sees(&member) {
         return Err(fail(Errcode::NoPrivilege));
     }
     if !member.active {
@@ -63,7 +63,7 @@ pub async fn convert_to_userid(app: &App, req: &Request, caller: &Caller) -> Res
     let openid = body.openid.filter(|o| !o.is_empty()).ok_or(fail(Errcode::InvalidOpenid))?;
     let userid = app.store.openid_owner(&caller.corpid, &openid).await.map_err(internal)?.ok_or(fail(Errcode::InvalidOpenid))?;
     let member = app.store.member_place(&caller.corpid, &userid).await.map_err(internal)?.ok_or(fail(Errcode::InvalidOpenid))?;
-    if !range(&app.store, caller).await?.sees(&member) {
+    if !range(app, caller).await?.sees(&member) {
         return Err(fail(Errcode::NoPrivilege));
     }
     Ok(userid_view(&member.userid))
@@ -94,7 +94,7 @@ async fn readable(app: &App, caller: &Caller, userid: Option<&str>) -> Result<Me
     let fail = |e: Errcode| Failure::new(e, Some(caller.dialect()));
     let userid = userid.filter(|u| !u.is_empty()).ok_or(fail(Errcode::UseridMissing))?;
     let place = app.store.member_place(&caller.corpid, userid).await.map_err(internal)?.ok_or(fail(Errcode::UseridNotFound))?;
-    if !range(&app.store, caller).await?.sees(&place) {
+    if !range(app, caller).await?.sees(&place) {
         return Err(fail(Errcode::UseridNotFound));
     }
     app.store.member(&caller.corpid, userid).await.map_err(internal)?.ok_or(fail(Errcode::UseridNotFound))
@@ -184,7 +184,7 @@ async fn department_members(app: &App, req: &Request, caller: &Caller) -> Result
     let fail = |e: Errcode| Failure::new(e, Some(caller.dialect()));
     let id: i64 = req.query.get("department_id").and_then(|d| d.parse().ok()).ok_or(fail(Errcode::InvalidDepartmentId))?;
     let ancestors = app.store.department_ancestors(&caller.corpid, id).await.map_err(internal)?.ok_or(fail(Errcode::DepartmentNotFound))?;
-    if !range(&app.store, caller).await?.sees_department(&ancestors) {
+    if !range(app, caller).await?.sees_department(&ancestors) {
         return Err(fail(Errcode::NoPrivilege));
     }
     let fetch_child = req.query.get("fetch_child") == Some("1");
@@ -228,11 +228,11 @@ pub async fn list_id(app: &App, req: &Request, caller: &Caller) -> Fields {
     rows.truncate(limit as usize);
     let next_cursor = if more { rows.last().map(|(_, c)| c.encode()).unwrap_or_default() } else { String::new() };
     // Apps and groups page through the whole directory but see only the members in their range.
-    let range = range(&app.store, caller).await?;
+    let range = range(app, caller).await?;
     let mut sees: HashMap<String, bool> = HashMap::new();
     let mut dept_user = Vec::with_capacity(rows.len());
     for (userid, c) in rows {
-        let visible = match (&range, sees.get(&c.userid_key)) {
+        let visible = match (&*range, sees.get(&c.userid_key)) {
             (Range::All, _) => true,
             (_, Some(&v)) => v,
             (r, None) => {
@@ -264,7 +264,7 @@ async fn userid_by_contact(app: &App, caller: &Caller, by_email: bool, value: &s
     let none = || Failure::new(Errcode::UserNotExist, Some(caller.dialect()));
     let userid = app.store.userid_by_contact(&caller.corpid, by_email, value).await.map_err(internal)?.ok_or_else(none)?;
     let place = app.store.member_place(&caller.corpid, &userid).await.map_err(internal)?.ok_or_else(none)?;
-    if !range(&app.store, caller).await?.sees(&place) {
+    if !range(app, caller).await?.sees(&place) {
         return Err(none());
     }
     Ok(userid_view(&place.userid))
