@@ -76,7 +76,7 @@ def wrk(url):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+\w+)", out).group(1)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if bad or "Socket errors" in out:
+    if bad or "Socket errors" in out or rps < 1:
         raise SystemExit(f"wrk saw errors on {url}:\n{out}")
     return rps, p99
 
