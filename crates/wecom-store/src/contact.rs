@@ -15,12 +15,14 @@ use wecom_model::user::new_openid;
 /// name in a list, so a statement's binding cost grows with the square of its parameter count.
 const MEMBER_BATCH: usize = 32;
 
+/// `$first, $first+1, …` for `n` parameters.
+fn params(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// `($1, …, $cols), ($cols+1, …), …` for `rows` rows.
 fn placeholders(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", ")))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (0..rows).map(|r| format!("({})", params(r * cols + 1, cols))).collect::<Vec<_>>().join(", ")
 }
 
 pub(crate) async fn ensure_root_department(tx: &mut Transaction<'static, Any>, corpid: &str, name: &str) -> Result<()> {
@@ -149,7 +151,7 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
         }
         q.execute(&mut **tx).await?;
 
-        let list = (2..keys.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let list = params(2, keys.len());
         let mut q =
             sqlx::query(AssertSqlSafe(format!("DELETE FROM member_departments WHERE corpid = $1 AND userid_key IN ({list})"))).bind(corpid);
         for key in &keys {
@@ -191,7 +193,7 @@ pub(crate) async fn upsert_contacts(tx: &mut Transaction<'static, Any>, corp: &C
         sqlx::query("DELETE FROM tag_parties WHERE corpid = $1 AND tagid = $2").bind(corpid).bind(t.tagid).execute(&mut **tx).await?;
         for users in t.users.chunks(MEMBER_BATCH) {
             let keys: Vec<String> = users.iter().map(|u| u.to_lowercase()).collect();
-            let list = (2..keys.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let list = params(2, keys.len());
             let mut q = sqlx::query(AssertSqlSafe(format!("SELECT userid_key FROM members WHERE corpid = $1 AND userid_key IN ({list})")))
                 .bind(corpid);
             for key in &keys {
