@@ -16,13 +16,15 @@ pub enum Scope {
     ContactSync,
     /// A legacy management group (管理组); rights on apps, department subtrees and tags.
     Group { groupid: i64 },
+    /// The legacy chat service's dedicated secret (企业会话服务): its tokens call chat/* only.
+    Chat,
 }
 
 impl Scope {
     pub fn dialect(self) -> Dialect {
         match self {
             Scope::App { .. } | Scope::ContactSync => Dialect::WeCom,
-            Scope::Group { .. } => Dialect::Legacy,
+            Scope::Group { .. } | Scope::Chat => Dialect::Legacy,
         }
     }
 
@@ -34,6 +36,9 @@ impl Scope {
     pub fn parse_owner_key(s: &str) -> Option<Scope> {
         if s == "contact_sync" {
             return Some(Scope::ContactSync);
+        }
+        if s == "chat" {
+            return Some(Scope::Chat);
         }
         let (kind, id) = s.split_once(':')?;
         let id: i64 = id.parse().ok()?;
@@ -56,6 +61,7 @@ impl fmt::Display for Scope {
             Scope::App { agentid } => write!(f, "app:{agentid}"),
             Scope::ContactSync => f.write_str("contact_sync"),
             Scope::Group { groupid } => write!(f, "group:{groupid}"),
+            Scope::Chat => f.write_str("chat"),
         }
     }
 }
@@ -113,7 +119,7 @@ mod tests {
 
     #[test]
     fn owner_keys_round_trip() {
-        for s in [Scope::App { agentid: 1000002 }, Scope::ContactSync, Scope::Group { groupid: 3 }] {
+        for s in [Scope::App { agentid: 1000002 }, Scope::ContactSync, Scope::Group { groupid: 3 }, Scope::Chat] {
             assert_eq!(Scope::parse_owner_key(&s.owner_key()), Some(s));
         }
         assert_eq!(Scope::parse_owner_key("app:x"), None);
@@ -125,6 +131,8 @@ mod tests {
         assert_eq!(Scope::App { agentid: 1 }.dialect(), Dialect::WeCom);
         assert_eq!(Scope::ContactSync.dialect(), Dialect::WeCom);
         assert_eq!(Scope::Group { groupid: 1 }.dialect(), Dialect::Legacy);
+        assert_eq!(Scope::Chat.dialect(), Dialect::Legacy);
+        assert!(!Scope::Chat.has_trusted_ips(), "企业号 had no trusted IPs");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! dialects that serve it. A request is decoded into an [`Endpoint`] once; everything after that
 //! dispatches on the enum (the shape of Garage's S3 router).
 
+use crate::credential::Scope;
 use crate::Dialect;
 use serde_json::{Map, Value};
 
@@ -37,6 +38,15 @@ pub enum Endpoint {
     TagAddtagusers,
     TagDeltagusers,
     TagList,
+    ChatCreate,
+    ChatGet,
+    ChatUpdate,
+    ChatQuit,
+    ChatClearnotify,
+    ChatSend,
+    ChatSetmute,
+    WebhookSend,
+    WebhookUploadMedia,
 }
 
 /// GET endpoints take everything from the query; POST endpoints a JSON body as well.
@@ -53,12 +63,19 @@ pub enum Credential {
     CorpSecret,
     /// `access_token` in the query, never a header or the body (wecom-api.md §1.4).
     AccessToken,
+    /// An `access_token` minted by the chat service's secret: chat/* takes no other, and such a
+    /// token calls nothing else (legacy-api.md §7.1).
+    ChatToken,
+    /// A group robot's `key` in the query instead of a token (wecom-api.md §9.6).
+    WebhookKey,
 }
 
 /// Which dialects serve an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialects {
     Both,
+    /// 企业号 only (the chat service); WeCom tokens are refused.
+    Legacy,
 }
 
 /// Whether a legacy success body carries errcode/errmsg (legacy-api.md §1.3). WeCom always does.
@@ -113,6 +130,15 @@ impl Endpoint {
         Endpoint::TagAddtagusers,
         Endpoint::TagDeltagusers,
         Endpoint::TagList,
+        Endpoint::ChatCreate,
+        Endpoint::ChatGet,
+        Endpoint::ChatUpdate,
+        Endpoint::ChatQuit,
+        Endpoint::ChatClearnotify,
+        Endpoint::ChatSend,
+        Endpoint::ChatSetmute,
+        Endpoint::WebhookSend,
+        Endpoint::WebhookUploadMedia,
     ];
 
     pub fn spec(self) -> Spec {
@@ -150,6 +176,16 @@ impl Endpoint {
             Endpoint::TagAddtagusers => ("tag/addtagusers", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::TagDeltagusers => ("tag/deltagusers", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::TagList => ("tag/list", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::ChatCreate => ("chat/create", Post, ChatToken, Dialects::Legacy, Envelope),
+            Endpoint::ChatGet => ("chat/get", Get, ChatToken, Dialects::Legacy, Envelope),
+            Endpoint::ChatUpdate => ("chat/update", Post, ChatToken, Dialects::Legacy, Envelope),
+            Endpoint::ChatQuit => ("chat/quit", Post, ChatToken, Dialects::Legacy, Envelope),
+            Endpoint::ChatClearnotify => ("chat/clearnotify", Post, ChatToken, Dialects::Legacy, Envelope),
+            Endpoint::ChatSend => ("chat/send", Post, ChatToken, Dialects::Legacy, Envelope),
+            Endpoint::ChatSetmute => ("chat/setmute", Post, ChatToken, Dialects::Legacy, Envelope),
+            // Robots are a WeCom feature; without a token there is no dialect to choose.
+            Endpoint::WebhookSend => ("webhook/send", Post, WebhookKey, Dialects::Both, Envelope),
+            Endpoint::WebhookUploadMedia => ("webhook/upload_media", Post, WebhookKey, Dialects::Both, Envelope),
         };
         let success_errmsg = match self {
             Endpoint::DepartmentCreate | Endpoint::UserCreate | Endpoint::TagCreate => "created",
@@ -176,6 +212,23 @@ impl Endpoint {
     pub fn serves(self, dialect: Dialect) -> bool {
         match (self.spec().dialects, dialect) {
             (Dialects::Both, _) => true,
+            (Dialects::Legacy, d) => d == Dialect::Legacy,
+        }
+    }
+
+    /// Whether a token minted by `scope` may call this endpoint: the chat service's tokens and
+    /// chat/* belong to each other only (legacy-api.md §7.1).
+    pub fn admits(self, scope: Scope) -> bool {
+        (self.spec().credential == Credential::ChatToken) == (scope == Scope::Chat)
+    }
+
+    /// The largest body read: robot images travel base64 in JSON (2 MB raw), robot files up to
+    /// 20 MB in multipart (wecom-api.md §9.6).
+    pub fn body_limit(self) -> usize {
+        match self {
+            Endpoint::WebhookSend => 4 * 1024 * 1024,
+            Endpoint::WebhookUploadMedia => 21 * 1024 * 1024,
+            _ => crate::body::BODY_LIMIT,
         }
     }
 
@@ -258,6 +311,28 @@ mod tests {
         assert_eq!(Endpoint::DepartmentSimplelist.error_fields()["department_id"], Value::Array(vec![]));
         assert_eq!(Endpoint::UserGet.error_fields()["is_leader_in_dept"], Value::Array(vec![]));
         assert_eq!(Endpoint::UserListId.error_fields()["dept_user"], Value::Array(vec![]));
+    }
+
+    #[test]
+    fn chat_tokens_and_chat_endpoints_belong_to_each_other() {
+        for &e in Endpoint::ALL {
+            let chat = e.path().starts_with("chat/");
+            assert_eq!(e.admits(Scope::Chat), chat, "{e:?}");
+            assert_eq!(e.admits(Scope::Group { groupid: 1 }), !chat, "{e:?}");
+            assert_eq!(e.admits(Scope::App { agentid: 1 }), !chat, "{e:?}");
+            if chat {
+                assert!(e.serves(Dialect::Legacy) && !e.serves(Dialect::WeCom), "{e:?} is legacy only");
+            }
+        }
+    }
+
+    #[test]
+    fn robots_take_a_key() {
+        for e in [Endpoint::WebhookSend, Endpoint::WebhookUploadMedia] {
+            assert_eq!(e.spec().credential, Credential::WebhookKey);
+            assert_eq!(e.spec().method, Method::Post);
+            assert!(e.body_limit() > crate::body::BODY_LIMIT);
+        }
     }
 
     #[test]

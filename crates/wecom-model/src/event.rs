@@ -1,5 +1,6 @@
 //! Events the platform pushes to apps, as recorded in the outbox: change_contact (wecom-api.md
-//! §10.7) for now. Rendering them as XML and delivering them is the callbacks' work.
+//! §10.7) and the legacy chat service's packages (legacy-api.md §7.3). Rendering them as XML and
+//! delivering them is the callbacks' work.
 
 use serde::{Deserialize, Serialize};
 
@@ -55,9 +56,61 @@ impl ChangeContact {
     }
 }
 
+/// A package of chat items as the 企业号 chat service pushed them to the chat callback
+/// (legacy-api.md §7.3): `AgentType` chat, `ItemCount`, `PackageId` (the receiver's acknowledgement
+/// is this id as the response body), then each `Item`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatPackage {
+    pub agent_type: String,
+    pub package_id: String,
+    pub item_count: usize,
+    pub items: Vec<ChatItem>,
+}
+
+/// One item: its elements in the platform's order, then `<Receiver><Type/><Id/></Receiver>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatItem {
+    pub elements: Vec<(String, String)>,
+    pub receiver: Option<crate::chat::Receiver>,
+}
+
+impl ChatPackage {
+    pub fn new(items: Vec<ChatItem>) -> Self {
+        ChatPackage { agent_type: "chat".into(), package_id: new_message_id(), item_count: items.len(), items }
+    }
+}
+
+impl ChatItem {
+    /// A text a member sent: FromUserName, CreateTime, MsgType, Content, MsgId, Receiver.
+    pub fn text(from: &str, at: i64, content: &str, msgid: &str, receiver: crate::chat::Receiver) -> Self {
+        let elements =
+            [("FromUserName", from), ("CreateTime", &at.to_string()), ("MsgType", "text"), ("Content", content), ("MsgId", msgid)]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        ChatItem { elements, receiver: Some(receiver) }
+    }
+}
+
+/// MsgId and PackageId are 64-bit numbers written as digits (`2542659985437398667`).
+pub fn new_message_id() -> String {
+    ((rand::random::<u64>() >> 1) | (1 << 60)).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_package_counts_its_items() {
+        let r = crate::chat::Receiver { kind: crate::chat::ReceiverKind::Group, id: "c1".into() };
+        let p = ChatPackage::new(vec![ChatItem::text("zhangsan", 1465560657, "hello", "7", r)]);
+        assert_eq!((p.agent_type.as_str(), p.item_count), ("chat", 1));
+        assert!(p.package_id.len() >= 18 && p.package_id.bytes().all(|b| b.is_ascii_digit()), "{}", p.package_id);
+        let names: Vec<&str> = p.items[0].elements.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["FromUserName", "CreateTime", "MsgType", "Content", "MsgId"]);
+        assert_ne!(new_message_id(), new_message_id());
+    }
 
     #[test]
     fn items_keep_their_order_and_lists_are_comma_joined() {

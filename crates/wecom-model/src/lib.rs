@@ -2,6 +2,7 @@
 //! like in each dialect. The server crate only moves bytes between HTTP, the store and these rules.
 
 pub mod body;
+pub mod chat;
 pub mod credential;
 pub mod department;
 pub mod dialect;
@@ -14,6 +15,7 @@ pub mod seed;
 pub mod tag;
 pub mod token;
 pub mod user;
+pub mod webhook;
 
 pub use dialect::Dialect;
 pub use endpoint::Endpoint;

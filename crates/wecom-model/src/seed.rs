@@ -32,6 +32,9 @@ pub struct CorpSeed {
     pub member: Vec<MemberSeed>,
     #[serde(default)]
     pub tag: Vec<TagSeed>,
+    /// The legacy chat service's secret (企业会话服务); without one the corp has no chat service.
+    #[serde(default)]
+    pub chat_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -192,7 +195,8 @@ impl Seed {
             if !corpids.insert(&c.corpid) {
                 return Err(bad("corp listed twice".into()));
             }
-            let secrets = c.app.iter().map(|a| &a.secret).chain(c.group.iter().map(|g| &g.secret)).chain([&c.contact_sync_secret]);
+            let secrets =
+                c.app.iter().map(|a| &a.secret).chain(c.group.iter().map(|g| &g.secret)).chain([&c.contact_sync_secret, &c.chat_secret]);
             let mut seen = HashSet::new();
             for s in secrets.flatten() {
                 if !seen.insert(s) {
@@ -200,6 +204,7 @@ impl Seed {
                 }
             }
             check_credential(c.contact_sync_secret.as_deref(), &c.contact_sync_trusted_ips).map_err(&bad)?;
+            check_credential(c.chat_secret.as_deref(), &[]).map_err(&bad)?;
             for a in &c.app {
                 a.check().map_err(&bad)?;
             }
@@ -351,6 +356,17 @@ users = ["zhangsan"]
         assert!(matches!(broken("agentid = 1000002, right", "agentid = 7, right"), SeedError::Invalid { .. }));
         assert!(matches!(broken("parentid = 1", ""), SeedError::Invalid { .. }));
         assert!(matches!(broken("tags = [1]", "tags = [5]"), SeedError::Invalid { .. }));
+    }
+
+    #[test]
+    fn chat_secrets_are_checked_like_the_others() {
+        let with = |secret: &str| {
+            Seed::from_toml(&GOOD.replace("name = \"Example\"\n", &format!("name = \"Example\"\nchat_secret = \"{secret}\"\n")))
+        };
+        assert_eq!(with("chat-secret-1").unwrap().corp[0].chat_secret.as_deref(), Some("chat-secret-1"));
+        assert!(matches!(with("app-secret-1"), Err(SeedError::Invalid { .. })), "shared with an app");
+        assert!(matches!(with("bad secret"), Err(SeedError::Invalid { .. })));
+        assert_eq!(Seed::from_toml(GOOD).unwrap().corp[0].chat_secret, None);
     }
 
     #[test]

@@ -149,7 +149,8 @@ pub async fn range(app: &App, caller: &Caller) -> Result<Arc<Range>, Failure> {
 async fn load_range(store: &Store, caller: &Caller) -> Result<Range, Failure> {
     let gone = || Failure::new(Errcode::InvalidAccessToken, Some(caller.dialect()));
     Ok(match caller.scope {
-        Scope::ContactSync => Range::All,
+        // The chat service's usage range is taken to be the whole corp (compatibility ledger).
+        Scope::ContactSync | Scope::Chat => Range::All,
         Scope::App { agentid } => {
             let app = store.app(&caller.corpid, agentid).await.map_err(internal)?.ok_or_else(gone)?;
             app_range(&app)
@@ -168,6 +169,7 @@ pub async fn write_range(store: &Store, caller: &Caller) -> Result<WriteRange, F
     let gone = || Failure::new(Errcode::InvalidAccessToken, Some(caller.dialect()));
     match caller.scope {
         Scope::ContactSync => Ok(WriteRange::All),
+        Scope::Chat => Err(Failure::new(Errcode::ApiForbidden, Some(caller.dialect()))),
         Scope::App { agentid } => {
             let app = store.app(&caller.corpid, agentid).await.map_err(internal)?.ok_or_else(gone)?;
             if app.contact_edit {

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use wecom_model::chat::{Receiver, ReceiverKind};
 use wecom_model::credential::{new_corpid, Scope};
 use wecom_model::seed::{check_credential, AppSeed, CorpSeed, GroupSeed, Seed};
 use wecom_store::{Origin, StoreError};
@@ -40,6 +41,13 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
         .route("/faults", get(faults).post(add_fault).delete(clear_faults))
+        .route("/corps/{corpid}/chat", post(enable_chat))
+        .route("/corps/{corpid}/chats", get(chats))
+        .route("/corps/{corpid}/chats/{chatid}/messages", get(chat_messages).post(member_says))
+        .route("/corps/{corpid}/single_chats/{userid}/messages", get(single_chat_messages))
+        .route("/corps/{corpid}/robots", get(robots).post(create_robot))
+        .route("/corps/{corpid}/robots/{key}", put(set_robot).delete(delete_robot))
+        .route("/corps/{corpid}/robots/{key}/messages", get(robot_messages))
         .layer(middleware::from_fn_with_state(app, admin_only));
     Router::new().route("/health", get(health)).merge(guarded)
 }
@@ -150,6 +158,7 @@ async fn create_corp(State(app): State_, body: Bytes) -> Response {
         department: vec![],
         member: vec![],
         tag: vec![],
+        chat_secret: None,
     };
     if let Err(e) = (Seed { corp: vec![corp.clone()] }).check() {
         return problem(StatusCode::BAD_REQUEST, e.to_string());
@@ -194,6 +203,7 @@ async fn corp_view(app: &App, corpid: &str) -> Response {
             "name": corp.name,
             "created_at": corp.created_at,
             "contact_sync": secret_of(Scope::ContactSync),
+            "chat": secret_of(Scope::Chat),
             "apps": apps,
             "groups": groups,
         }))
@@ -409,4 +419,127 @@ async fn add_fault(State(app): State_, body: Bytes) -> Response {
 async fn clear_faults(State(app): State_) -> Response {
     app.faults.clear();
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// Turns on the legacy chat service (企业会话服务): the corp's chat secret, made once and kept.
+async fn enable_chat(State(app): State_, Path(corpid): Path<String>) -> Response {
+    match app.store.enable_chat_service(&corpid, app.clock.now()).await {
+        Ok(secret) => {
+            credentials_changed(&app).await;
+            (StatusCode::CREATED, Json(json!({ "secret": secret }))).into_response()
+        }
+        Err(e) => store_problem(e),
+    }
+}
+
+/// The corp's chats (legacy chat service) and the members who muted them.
+async fn chats(State(app): State_, Path(corpid): Path<String>) -> Response {
+    let view = async { Ok::<_, StoreError>(json!({ "chats": app.store.chats(&corpid).await?, "muted": app.store.muted(&corpid).await? })) };
+    match view.await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+fn listed<T: serde::Serialize>(r: Result<T, StoreError>) -> Response {
+    match r {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// Everything said in a group chat, oldest first: chat/send, members, robots.
+async fn chat_messages(State(app): State_, Path((corpid, chatid)): Path<(String, String)>) -> Response {
+    listed(app.store.chat_messages(&corpid, &Receiver { kind: ReceiverKind::Group, id: chatid }).await)
+}
+
+/// What chat/send sent a member in single (one-to-one) chats.
+async fn single_chat_messages(State(app): State_, Path((corpid, userid)): Path<(String, String)>) -> Response {
+    listed(app.store.chat_messages(&corpid, &Receiver { kind: ReceiverKind::Single, id: userid }).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberSays {
+    sender: String,
+    content: String,
+}
+
+/// Member action: a member of the chat types a text in it. The platform pushed such messages to
+/// the chat callback as a package, recorded in the events.
+async fn member_says(State(app): State_, Path((corpid, chatid)): Path<(String, String)>, body: Bytes) -> Response {
+    let MemberSays { sender, content } = match parse(&body) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if content.is_empty() || content.len() > wecom_model::chat::TEXT_MAX_BYTES {
+        return problem(StatusCode::BAD_REQUEST, "content is 1 to 2048 bytes");
+    }
+    match app.store.member_says(&corpid, &chatid, &sender, &content, app.clock.now()).await {
+        Ok(Ok((msgid, package_id))) => (StatusCode::CREATED, Json(json!({ "msgid": msgid, "package_id": package_id }))).into_response(),
+        Ok(Err(wecom_model::Errcode::ChatidNotFound)) => problem(StatusCode::NOT_FOUND, format!("corp {corpid} has no chat {chatid}")),
+        Ok(Err(e)) => problem(StatusCode::BAD_REQUEST, format!("{sender} cannot speak in chat {chatid}: {}", e.text())),
+        Err(e) => store_problem(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRobot {
+    chatid: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// A group robot added to a chat; its key is its webhook credential.
+async fn create_robot(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
+    let NewRobot { chatid, name } = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if chatid.is_empty() {
+        return problem(StatusCode::BAD_REQUEST, "a robot belongs to a chat: chatid is required");
+    }
+    match app.store.create_robot(&corpid, &chatid, &name, app.clock.now()).await {
+        Ok(robot) => {
+            let mut v = json!(robot);
+            v["webhook_path"] = wecom_model::webhook::webhook_path(&robot.key).into();
+            (StatusCode::CREATED, Json(v)).into_response()
+        }
+        Err(e) => store_problem(e),
+    }
+}
+
+async fn robots(State(app): State_, Path(corpid): Path<String>) -> Response {
+    listed(app.store.robots(&corpid).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RobotState {
+    enabled: bool,
+}
+
+/// Turns a robot off (its sends answer 93004) or on again.
+async fn set_robot(State(app): State_, Path((corpid, key)): Path<(String, String)>, body: Bytes) -> Response {
+    let RobotState { enabled } = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    match app.store.set_robot_enabled(&corpid, &key, enabled).await {
+        Ok(()) => Json(json!({ "key": key, "enabled": enabled })).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// Removes a robot from its chat: its key answers 93000 from then on.
+async fn delete_robot(State(app): State_, Path((corpid, key)): Path<(String, String)>) -> Response {
+    match app.store.delete_robot(&corpid, &key).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+async fn robot_messages(State(app): State_, Path((corpid, key)): Path<(String, String)>) -> Response {
+    listed(app.store.robot_messages(&corpid, &key).await)
 }

@@ -7,7 +7,7 @@ use crate::reply::{self, Failure};
 use crate::{api, control, App};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::Uri;
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
@@ -48,6 +48,8 @@ pub struct Request {
     pub now: i64,
     /// The body of a POST endpoint, or `None` when it was over the limit.
     body: Option<Bytes>,
+    /// The Content-Type header (multipart uploads name their boundary there).
+    pub content_type: Option<String>,
 }
 
 impl Request {
@@ -56,6 +58,11 @@ impl Request {
         let body = self.body.as_ref().ok_or(Failure::new(Errcode::RequestBodyTooLarge, Some(dialect)))?;
         body::parse(body, dialect).map_err(|e| Failure::new(e, Some(dialect)))
     }
+
+    /// The body as it came, or `None` when it was over the limit.
+    pub fn raw(&self) -> Option<&[u8]> {
+        self.body.as_deref()
+    }
 }
 
 async fn cgi(
@@ -63,6 +70,7 @@ async fn cgi(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(path): Path<String>,
     uri: Uri,
+    headers: HeaderMap,
     body: Body,
 ) -> Response {
     let Some(endpoint) = Endpoint::from_path(&path) else {
@@ -71,9 +79,10 @@ async fn cgi(
     // Read before answering so a client is never cut off mid-upload; judged after the token.
     let body = match endpoint.spec().method {
         Method::Get => Some(Bytes::new()),
-        Method::Post => axum::body::to_bytes(body, body::BODY_LIMIT).await.ok(),
+        Method::Post => axum::body::to_bytes(body, endpoint.body_limit()).await.ok(),
     };
-    let req = Request { endpoint, query: Query::parse(uri.query()), ip: peer.ip(), now: app.clock.now(), body };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let req = Request { endpoint, query: Query::parse(uri.query()), ip: peer.ip(), now: app.clock.now(), body, content_type };
     match handle(&app, &req).await {
         Ok((dialect, fields)) => reply::success(endpoint, dialect, fields),
         Err(f) => {
@@ -89,9 +98,13 @@ async fn handle(app: &App, req: &Request) -> api::Answer {
     app.limits.ip(req.ip, req.now).map_err(|e| Failure::new(e, None))?;
     match req.endpoint.spec().credential {
         Credential::CorpSecret => api::by_secret(app, req).await,
-        Credential::AccessToken => {
+        Credential::AccessToken | Credential::ChatToken => {
             let (caller, _slot) = authorize(app, req).await?;
             api::by_token(app, req, &caller).await
+        }
+        Credential::WebhookKey => {
+            app.faults.apply(req.endpoint).await.map_err(|e| Failure::new(e, None))?;
+            api::by_key(app, req).await
         }
     }
 }
@@ -103,6 +116,9 @@ async fn authorize(app: &App, req: &Request) -> Result<(Caller, Slot), Failure> 
     let dialect = Some(caller.dialect());
     let fail = |e| Failure::new(e, dialect);
     if !req.endpoint.serves(caller.dialect()) {
+        return Err(fail(Errcode::ApiForbidden));
+    }
+    if !req.endpoint.admits(caller.scope) {
         return Err(fail(Errcode::ApiForbidden));
     }
     let debug = req.query.get("debug").map(Cow::Borrowed) == Some(Cow::Borrowed("1"));

@@ -200,7 +200,7 @@ impl Store {
         Ok(())
     }
 
-    async fn require_corp(&self, corpid: &str) -> Result<()> {
+    pub(crate) async fn require_corp(&self, corpid: &str) -> Result<()> {
         match self.corp(corpid).await? {
             Some(_) => Ok(()),
             None => Err(StoreError::NotFound(format!("no corp {corpid}"))),
@@ -229,6 +229,10 @@ async fn upsert_corp(tx: &mut Transaction<'static, Any>, corp: &CorpSeed, now: i
     contact::ensure_root_department(tx, &corp.corpid, &corp.name).await?;
     upsert_credential(tx, &corp.corpid, Scope::ContactSync, corp.contact_sync_secret.as_deref(), &corp.contact_sync_trusted_ips, now)
         .await?;
+    // A seed turns the chat service on by naming its secret; leaving it out turns nothing off.
+    if let Some(secret) = corp.chat_secret.as_deref() {
+        upsert_credential(tx, &corp.corpid, Scope::Chat, Some(secret), &[], now).await?;
+    }
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use crate::{Result, Store};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use wecom_model::credential::Scope;
-use wecom_model::event::ChangeContact;
+use wecom_model::event::{ChangeContact, ChatPackage};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct EventRow {
@@ -16,6 +16,9 @@ pub struct EventRow {
     pub event: String,
     pub change_type: String,
     pub items: Vec<(String, String)>,
+    /// A chat package (event `chat`): the whole package as the chat callback would carry it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<ChatPackage>,
 }
 
 /// Who caused a change: an API caller, or the emulator's control API.
@@ -34,8 +37,17 @@ impl Origin {
     }
 }
 
-/// Records a change_contact event inside the caller's transaction. Taking the corp's next
-/// sequence number locks its row, so a corp's events are numbered in commit order.
+/// The corp's next event number. Taking it locks the corp's row, so a corp's events are numbered
+/// in commit order.
+async fn next_seq(tx: &mut Transaction<'static, Any>, corpid: &str) -> Result<i64> {
+    let row = sqlx::query("UPDATE corps SET event_seq = event_seq + 1 WHERE corpid = $1 RETURNING event_seq")
+        .bind(corpid)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Records a change_contact event inside the caller's transaction.
 pub(crate) async fn record_change(
     tx: &mut Transaction<'static, Any>,
     corpid: &str,
@@ -43,11 +55,7 @@ pub(crate) async fn record_change(
     change: &ChangeContact,
     now: i64,
 ) -> Result<()> {
-    let seq: i64 = sqlx::query("UPDATE corps SET event_seq = event_seq + 1 WHERE corpid = $1 RETURNING event_seq")
-        .bind(corpid)
-        .fetch_one(&mut **tx)
-        .await?
-        .get(0);
+    let seq = next_seq(tx, corpid).await?;
     sqlx::query(
         "INSERT INTO events (corpid, seq, created_at, origin, event, change_type, items) VALUES ($1, $2, $3, $4, 'change_contact', $5, $6)",
     )
@@ -62,11 +70,37 @@ pub(crate) async fn record_change(
     Ok(())
 }
 
+/// Records a chat package (legacy-api.md §7.3) inside the caller's transaction, numbered as
+/// change_contact events are; its PackageId is kept apart for acknowledgements.
+pub(crate) async fn record_package(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    origin: Origin,
+    package: &ChatPackage,
+    now: i64,
+) -> Result<()> {
+    let seq = next_seq(tx, corpid).await?;
+    sqlx::query(
+        "INSERT INTO events (corpid, seq, created_at, origin, event, change_type, items, package_id, package) \
+         VALUES ($1, $2, $3, $4, $5, '', '[]', $6, $7)",
+    )
+    .bind(corpid)
+    .bind(seq)
+    .bind(now)
+    .bind(origin.key())
+    .bind(&package.agent_type)
+    .bind(&package.package_id)
+    .bind(crate::json_text(package))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// A corp's recorded events after `after` (0 for all), oldest first.
     pub async fn events(&self, corpid: &str, after: i64) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(
-            "SELECT seq, created_at, origin, event, change_type, items FROM events WHERE corpid = $1 AND seq > $2 ORDER BY seq",
+            "SELECT seq, created_at, origin, event, change_type, items, package FROM events WHERE corpid = $1 AND seq > $2 ORDER BY seq",
         )
         .bind(corpid)
         .bind(after)
@@ -81,6 +115,7 @@ impl Store {
                 event: r.get("event"),
                 change_type: r.get("change_type"),
                 items: crate::json_list(r, "items"),
+                package: serde_json::from_str(&r.get::<String, _>("package")).ok(),
             })
             .collect())
     }

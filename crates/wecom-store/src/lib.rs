@@ -1,6 +1,7 @@
 //! One store over two backends. SQL is written once with `$N` placeholders, which both SQLite and
 //! PostgreSQL accept through sqlx's Any driver, and the schema uses only types both read alike.
 
+mod chat;
 mod contact;
 mod corp;
 mod credential;
@@ -8,12 +9,15 @@ mod department;
 mod event;
 mod member;
 mod tag;
+mod webhook;
 
+pub use chat::{Author, MessageRow, NewMessage};
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
 pub use tag::{MemberChange, Rule, TagMembers};
+pub use webhook::RobotRow;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
@@ -155,6 +159,11 @@ impl Store {
             "mgmt_groups",
             "apps",
             "corps",
+            "chat_messages",
+            "chat_mutes",
+            "chats",
+            "robot_media",
+            "robots",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }

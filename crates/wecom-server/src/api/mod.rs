@@ -1,10 +1,12 @@
 //! The API areas, one module each, named as the reference names them.
 
+mod chat;
 mod department;
 mod ip;
 mod tag;
 mod token;
 mod user;
+mod webhook;
 
 use crate::auth::Caller;
 use crate::reply::Failure;
@@ -56,9 +58,25 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::UserGetUseridByEmail => user::get_userid_by_email(app, req, caller).await?,
         Endpoint::UserAuthsucc => user::authsucc(app, req, caller).await?,
         Endpoint::BatchInvite => user::batch_invite(app, req, caller).await?,
+        Endpoint::ChatCreate => chat::create(app, req, caller).await?,
+        Endpoint::ChatGet => chat::get(app, req, caller).await?,
+        Endpoint::ChatUpdate => chat::update(app, req, caller).await?,
+        Endpoint::ChatQuit => chat::quit(app, req, caller).await?,
+        Endpoint::ChatClearnotify => chat::clearnotify(app, req, caller).await?,
+        Endpoint::ChatSend => chat::send(app, req, caller).await?,
+        Endpoint::ChatSetmute => chat::setmute(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
+}
+
+/// Endpoints whose credential is a group robot's key.
+pub async fn by_key(app: &App, req: &Request) -> Answer {
+    match req.endpoint {
+        Endpoint::WebhookSend => webhook::send(app, req).await,
+        Endpoint::WebhookUploadMedia => webhook::upload_media(app, req).await,
+        other => Err(misrouted(other)),
+    }
 }
 
 /// An endpoint reached the handler family its credential does not belong to: the endpoint table
