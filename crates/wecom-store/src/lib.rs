@@ -164,6 +164,8 @@ impl Store {
             "chats",
             "robot_media",
             "robots",
+            // Event numbers restart with their corp, so the old events must go with it.
+            "events",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }
