@@ -82,6 +82,7 @@ pub enum Errcode {
     InvalidTelephone,
     InvalidEnglishName,
     InvalidUseridInList,
+    ContactSyncNewIp,
 }
 
 impl Errcode {
@@ -161,6 +162,7 @@ impl Errcode {
             Errcode::InvalidTelephone => 301013,
             Errcode::InvalidEnglishName => 301014,
             Errcode::InvalidUseridInList => 301021,
+            Errcode::ContactSyncNewIp => 48009,
         }
     }
 
@@ -240,6 +242,8 @@ impl Errcode {
             Errcode::InvalidTelephone => "invalid telephone",
             Errcode::InvalidEnglishName => "invalid english_name",
             Errcode::InvalidUseridInList => "userid invalid",
+            // The platform's English text is not known; this says what its Chinese title says.
+            Errcode::ContactSyncNewIp => "contact sync may not read contact details from a new ip",
         }
     }
 }
@@ -346,6 +350,7 @@ mod tests {
             (Errcode::NotBoundWeixin, 43004),
             (Errcode::InvalidOpenid, 40073),
             (Errcode::InvalidAgentid, 40056),
+            (Errcode::ContactSyncNewIp, 48009),
         ];
         for (e, c) in pairs {
             assert_eq!(e.code(), c, "{e:?}");
