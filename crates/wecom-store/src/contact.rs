@@ -16,7 +16,7 @@ use wecom_model::user::new_openid;
 const MEMBER_BATCH: usize = 32;
 
 /// `$first, $first+1, …` for `n` parameters.
-fn params(first: usize, n: usize) -> String {
+pub(crate) fn params(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
