@@ -155,6 +155,8 @@ impl Store {
             "mgmt_groups",
             "apps",
             "corps",
+            // Events have no foreign key; a corp made again numbers its events from 1.
+            "events",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }
