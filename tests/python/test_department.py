@@ -4,7 +4,7 @@ in both dialects on one corp: the same sibling sequence, each dialect through it
 import pytest
 from wechatpy.exceptions import WeChatClientException
 
-from support import APP_SECRET, GROUP_SECRET, SYNC_SECRET, assert_wecom_errmsg
+from support import APP_SECRET, CORPID, GROUP_SECRET, SYNC_SECRET, assert_wecom_errmsg
 
 
 def children(client, parent):
@@ -92,3 +92,40 @@ def test_one_sequence_two_order_numbers(server):
     assert ids == [first, sales, mid, 2] and orders[1:] == [200, 100, 50] and orders[0] > 200
     # The legacy list has 企业号's fields only.
     assert set(legacy.department.get(first)[0]) == {"id", "name", "parentid", "order"}
+
+
+def test_contact_sync_reads_details_only_from_earlier_ips(server):
+    """48009 (2022-08-15): the contacts-sync secret reads user/list, user/simplelist and
+    department/list only from the IPs it read from before; wecomd is told which through the control
+    API, and by default the corp predates the rule."""
+    sync = server.client(SYNC_SECRET)
+    assert [d["id"] for d in sync.department.get()] == [1, 2]
+    server.control("PUT", f"/corps/{CORPID}/contact_sync/read_ips", json={"read_ips": ["10.0.0.0/8"]})
+    for call in (sync.department.get, lambda: sync.user.list(1), lambda: sync.department.get_users(1)):
+        with pytest.raises(WeChatClientException) as e:
+            call()
+        assert e.value.errcode == 48009
+        assert_wecom_errmsg(e.value.errmsg, "contact sync may not read contact details from a new ip", 48009)
+    # What the platform points to instead: ids, then one record at a time.
+    ids = server.cgi_json("department/simplelist", access_token=server.token(SYNC_SECRET))
+    assert [d["id"] for d in ids["department_id"]] == [1, 2]
+    assert sync.user.get("zhangsan")["name"] == "Zhang San"
+    assert [d["id"] for d in server.client(APP_SECRET).department.get()] == [1, 2], "apps are not concerned"
+
+    server.control("PUT", f"/corps/{CORPID}/contact_sync/read_ips", json={"read_ips": ["127.0.0.1"]})
+    assert sorted(u["userid"] for u in sync.user.list(1, fetch_child=True)) == ["lisi", "zhangsan"]
+
+
+def test_a_deleted_department_leaves_the_apps_range(server):
+    """An app seeing only department 3: deleted, then made again with the same id, it is no longer
+    the app's."""
+    sync = server.client(SYNC_SECRET)
+    sync.department.create("Temp", parent_id=1, id=3)
+    server.control("POST", "/corps/" + CORPID + "/apps", json={"agentid": 1000009, "name": "Temp app", "secret": "app1000009-secret-for-tests", "allow_parties": [3]})
+    app = server.client("app1000009-secret-for-tests")
+    assert [d["id"] for d in app.department.get()] == [3]
+    sync.department.delete(3)
+    sync.department.create("Temp again", parent_id=1, id=3)
+    assert app.department.get() == []
+    app_row = [a for a in server.control("GET", f"/corps/{CORPID}")["apps"] if a["agentid"] == 1000009][0]
+    assert app_row["allow_parties"] == []

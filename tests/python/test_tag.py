@@ -100,3 +100,34 @@ def test_one_corp_two_dialects(server):
     assert "tagname" not in legacy.get_users(SHARED_TAGID)
     assert raises(legacy.get_users, app_tag).errcode == 60011
     assert raises(wecom.add_users, SHARED_TAGID, ["zhangsan"]).errcode == 81011, "a group's tag is no app's"
+
+
+def test_legacy_tag_get_needs_the_groups_api_switch(server):
+    """企业号 接口权限 "获取标签成员": a 管理组 without it may not call tag/get (48002)."""
+    g2 = server.client(GROUP2_SECRET).tag
+    assert g2.get_users(SHARED_TAGID)["userlist"] == []
+    server.control("PUT", f"/corps/{CORPID}/groups/2/get_tag_members", json={"enabled": False})
+    e = raises(g2.get_users, SHARED_TAGID)
+    assert (e.errcode, e.errmsg) == (48002, "api forbidden")
+    assert g2.list() == [{"tagid": SHARED_TAGID, "tagname": "Shared"}], "tag/list needs no switch"
+    assert server.client(APP_SECRET).tag.get_users(SHARED_TAGID)["tagname"] == "Shared", "WeCom has no such switch"
+    server.control("PUT", f"/corps/{CORPID}/groups/2/get_tag_members", json={"enabled": True})
+    assert g2.get_users(SHARED_TAGID)["partylist"] == []
+
+
+def test_a_thousand_users_in_one_call(server):
+    """The per-call maximum of 1000 users, added and removed in one call each, some invalid."""
+    members = "".join(
+        f'\n[[corp.member]]\nuserid = "bulk{i:04d}"\nname = "Bulk {i}"\ndepartment = [2]\nemail = "bulk{i}@example.com"\n' for i in range(998)
+    )
+    server.control("POST", "/seed", data=f'[[corp]]\ncorpid = "{CORPID}"\nname = "wechatpy test corp"\n{members}'.encode())
+    tag = server.client(SYNC_SECRET).tag
+    tagid = tag.create("Bulk")["tagid"]
+    userlist = [f"BULK{i:04d}" for i in range(998)] + ["zhangsan", "nobody"]
+    assert tag.add_users(tagid, userlist) == {"errcode": 0, "errmsg": "ok", "invalidlist": "nobody"}
+    users = tag.get_users(tagid)["userlist"]
+    assert len(users) == 999 and users[0] == {"userid": "bulk0000", "name": "Bulk 0"}, "stored userids, in their own case"
+    assert tag.delete_users(tagid, userlist) == {"errcode": 0, "errmsg": "deleted", "invalidlist": "nobody"}
+    assert tag.get_users(tagid)["userlist"] == []
+    e = raises(tag.add_users, tagid, userlist + ["one too many"])
+    assert e.errcode == 81014

@@ -23,6 +23,8 @@ pub const ORDER_MAX: i64 = u32::MAX as i64;
 pub const MAX_DEPTH: usize = 15;
 /// Name length in characters (60001).
 pub const NAME_MAX: usize = 32;
+/// Departments in one corp, the root included ("部门总数不能超过3万个").
+pub const CORP_DEPARTMENTS_MAX: usize = 30000;
 const NAME_FORBIDDEN: &[char] = &['\\', ':', '*', '?', '"', '<', '>', '|'];
 
 /// A dialect's `order` number for a rank.
@@ -89,6 +91,11 @@ impl Tree {
 
     pub fn get(&self, id: i64) -> Option<&Department> {
         self.by_id.get(&id)
+    }
+
+    /// How many departments the corp has, the root included.
+    pub fn count(&self) -> usize {
+        self.by_id.len()
     }
 
     /// The department and its ancestors up to the root, nearest first.
@@ -248,6 +255,10 @@ pub fn plan_create(tree: &Tree, body: &Create, dialect: Dialect, write: &WriteRa
     }
     if parent_line.len() + 1 > MAX_DEPTH {
         return Err(too_deep(dialect).into());
+    }
+    // The corp-wide cap has no documented code of its own: the one for the per-department cap.
+    if tree.count() >= CORP_DEPARTMENTS_MAX {
+        return Err(Errcode::DepartmentFull.into());
     }
     let last = tree.children(parentid).last().map(|c| tree.by_id[c].sibling_rank);
     let sibling_rank = body.order.map_or_else(|| default_rank(dialect, last), |o| rank_of(dialect, o));
@@ -494,6 +505,20 @@ mod tests {
         let up = |parentid| Update { id: Some(20), parentid: Some(parentid), ..Update::default() };
         assert_eq!(code(plan_update(&t, &up(14), WeCom, &WriteRange::All)), 81002);
         assert!(plan_update(&t, &up(13), WeCom, &WriteRange::All).is_ok());
+    }
+
+    #[test]
+    fn at_most_30000_departments_in_a_corp() {
+        // The root and 29999 under it: full. One fewer: one more fits.
+        let full = Tree::new([dept(1, "Corp", 0, 0)].into_iter().chain((2..=30000).map(|id| dept(id, &format!("d{id}"), 1, id))));
+        assert_eq!(full.count(), CORP_DEPARTMENTS_MAX);
+        assert_eq!(code(plan_create(&full, &create("x", 1), WeCom, &WriteRange::All)), 81001);
+        assert_eq!(code(plan_create(&full, &create("x", 1), Legacy, &WriteRange::All)), 81001);
+        let room = Tree::new([dept(1, "Corp", 0, 0)].into_iter().chain((2..30000).map(|id| dept(id, &format!("d{id}"), 1, id))));
+        assert!(plan_create(&room, &create("x", 1), WeCom, &WriteRange::All).is_ok());
+        // Moves do not change the count.
+        let up = Update { id: Some(5), parentid: Some(4), ..Update::default() };
+        assert!(plan_update(&full, &up, WeCom, &WriteRange::All).is_ok());
     }
 
     #[test]

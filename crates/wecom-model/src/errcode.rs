@@ -113,6 +113,7 @@ pub enum Errcode {
     InvalidChatParam,
     InvalidWebhookUrl,
     RobotDisabled,
+    ContactSyncNewIp,
 }
 
 impl Errcode {
@@ -223,6 +224,7 @@ impl Errcode {
             Errcode::InvalidChatParam => 86220,
             Errcode::InvalidWebhookUrl => 93000,
             Errcode::RobotDisabled => 93004,
+            Errcode::ContactSyncNewIp => 48009,
         }
     }
 
@@ -333,6 +335,8 @@ impl Errcode {
             Errcode::InvalidChatParam => "invalid chat param",
             Errcode::InvalidWebhookUrl => "invalid webhook url",
             Errcode::RobotDisabled => "robot disabled",
+            // The platform's English text is not known; this says what its Chinese title says.
+            Errcode::ContactSyncNewIp => "contact sync may not read contact details from a new ip",
         }
     }
 }
@@ -446,6 +450,7 @@ mod tests {
             (Errcode::InvalidChatParam, 86220),
             (Errcode::InvalidWebhookUrl, 93000),
             (Errcode::RobotDisabled, 93004),
+            (Errcode::ContactSyncNewIp, 48009),
         ];
         for (e, c) in pairs {
             assert_eq!(e.code(), c, "{e:?}");

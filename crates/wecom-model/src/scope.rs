@@ -1,6 +1,11 @@
 //! Who may see which member: an app its visible range (可见范围), the contacts-sync assistant
 //! everyone, a 管理组 its granted department subtrees (wecom-api.md §1.10, legacy-api.md §1.2).
 
+use crate::credential::Scope;
+use crate::Errcode;
+use ipnet::IpNet;
+use std::net::IpAddr;
+
 /// Where a member sits: its departments with all their ancestors, and the tags that include it
 /// (directly or through a tagged department above it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +71,21 @@ impl WriteRange {
     }
 }
 
+/// Since 2022-08-15 the contacts-sync secret reads contact details (user/list, user/simplelist,
+/// department/list) only from the IPs it read from before that day; from a newly added IP it gets
+/// 48009 (wecom-api.md §1.9). `known` are those earlier IPs, `None` when the corp predates the rule
+/// (every IP is an earlier one). Other credentials are not concerned.
+pub fn check_detail_read(caller: Scope, ip: IpAddr, known: Option<&[IpNet]>) -> Result<(), Errcode> {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match (caller, known) {
+        (Scope::ContactSync, Some(known)) if !known.iter().any(|n| n.contains(&ip)) => Err(Errcode::ContactSyncNewIp),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +123,18 @@ mod tests {
         assert!(Range::Subtrees(vec![1]).sees(&m));
         assert!(Range::Subtrees(vec![4]).sees(&m));
         assert!(!Range::Subtrees(vec![3, 5]).sees(&m));
+    }
+
+    #[test]
+    fn contact_sync_reads_details_only_from_earlier_ips() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let known = ["10.0.0.0/8".parse::<IpNet>().unwrap()];
+        assert_eq!(check_detail_read(Scope::ContactSync, ip("10.1.2.3"), Some(&known)), Ok(()));
+        assert_eq!(check_detail_read(Scope::ContactSync, ip("::ffff:10.1.2.3"), Some(&known)), Ok(()), "v4-mapped");
+        assert_eq!(check_detail_read(Scope::ContactSync, ip("192.168.1.1"), Some(&known)), Err(Errcode::ContactSyncNewIp));
+        assert_eq!(check_detail_read(Scope::ContactSync, ip("10.1.2.3"), Some(&[])), Err(Errcode::ContactSyncNewIp));
+        assert_eq!(check_detail_read(Scope::ContactSync, ip("192.168.1.1"), None), Ok(()), "a corp from before the rule");
+        assert_eq!(check_detail_read(Scope::App { agentid: 1000002 }, ip("192.168.1.1"), Some(&known)), Ok(()));
+        assert_eq!(check_detail_read(Scope::Group { groupid: 1 }, ip("192.168.1.1"), Some(&known)), Ok(()));
     }
 }

@@ -35,6 +35,11 @@ pub struct CorpSeed {
     /// The legacy chat service's secret (企业会话服务); without one the corp has no chat service.
     #[serde(default)]
     pub chat_secret: Option<String>,
+    /// The IPs (or CIDR ranges) the contacts-sync secret read contact details from before
+    /// 2022-08-15; from others user/list, user/simplelist and department/list answer 48009.
+    /// Absent: the corp predates the rule, every IP reads.
+    #[serde(default)]
+    pub contact_sync_read_ips: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -101,6 +106,13 @@ pub struct GroupSeed {
     pub departments: Vec<GroupDepartmentRight>,
     #[serde(default)]
     pub tags: Vec<i64>,
+    /// 接口权限 "获取标签成员": may the group call tag/get? On unless switched off.
+    #[serde(default = "on")]
+    pub get_tag_members: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -205,6 +217,7 @@ impl Seed {
             }
             check_credential(c.contact_sync_secret.as_deref(), &c.contact_sync_trusted_ips).map_err(&bad)?;
             check_credential(c.chat_secret.as_deref(), &[]).map_err(&bad)?;
+            check_credential(None, c.contact_sync_read_ips.as_deref().unwrap_or_default()).map_err(&bad)?;
             for a in &c.app {
                 a.check().map_err(&bad)?;
             }

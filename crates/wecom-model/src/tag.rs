@@ -124,6 +124,15 @@ pub fn allowed(caller: Scope, granted: &[i64], tag: &Tag, action: Action) -> Res
     }
 }
 
+/// 企业号 tag/get needs the 管理组's 接口权限 "获取标签成员" (legacy-api.md §1.2, §5.2); without it
+/// the API is forbidden to the group (48002). WeCom has no such switch.
+pub fn check_get_switch(caller: Scope, get_tag_members: bool) -> Result<(), Errcode> {
+    match caller {
+        Scope::Group { .. } if !get_tag_members => Err(Errcode::ApiForbidden),
+        _ => Ok(()),
+    }
+}
+
 /// Does tag/list show this tag to the caller? WeCom: every tag; 企业号: the tags it may read.
 pub fn listed(caller: Scope, granted: &[i64], tag: &Tag) -> bool {
     allowed(caller, granted, tag, Action::Read).is_ok()
@@ -337,5 +346,14 @@ mod tests {
         assert!(get_view(Dialect::Legacy, "UI", &users, &[2]).get("tagname").is_none());
         let t = tag("app:1", false);
         assert_eq!(Value::Object(list_view(&[&t])), json!({ "taglist": [{ "tagid": 7, "tagname": "UI" }] }));
+    }
+
+    #[test]
+    fn legacy_tag_get_needs_the_group_switch() {
+        let group = Scope::Group { groupid: 2 };
+        assert_eq!(check_get_switch(group, true), Ok(()));
+        assert_eq!(check_get_switch(group, false), Err(Errcode::ApiForbidden));
+        assert_eq!(check_get_switch(Scope::App { agentid: 1000002 }, false), Ok(()), "WeCom has no such switch");
+        assert_eq!(check_get_switch(Scope::ContactSync, false), Ok(()));
     }
 }

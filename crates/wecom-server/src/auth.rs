@@ -4,6 +4,7 @@
 //! token expired, since another instance may have extended it.
 
 use crate::reply::Failure;
+use crate::router::Request;
 use crate::App;
 use dashmap::DashMap;
 use ipnet::IpNet;
@@ -11,7 +12,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use wecom_model::credential::{parse_trusted_ip, Scope};
-use wecom_model::scope::{Range, WriteRange};
+use wecom_model::scope::{check_detail_read, Range, WriteRange};
 use wecom_model::seed::ContactRight;
 use wecom_model::token::{Issued, EXPIRES_IN};
 use wecom_model::{Dialect, Errcode};
@@ -90,6 +91,8 @@ pub struct Auth {
     tokens: DashMap<String, Arc<Entry>>,
     holders: DashMap<(String, String), Arc<Holder>>,
     ranges: DashMap<(String, Scope), Arc<Range>>,
+    /// Per corp: the IPs its contacts-sync secret read contact details from before 2022-08-15.
+    read_ips: DashMap<String, Arc<Option<Vec<IpNet>>>>,
 }
 
 impl Auth {
@@ -130,6 +133,12 @@ impl Auth {
         self.tokens.clear();
         self.holders.clear();
         self.ranges.clear();
+        self.read_ips.clear();
+    }
+
+    /// Forget cached ranges: a deleted department or tag left apps' and groups' rights.
+    pub fn forget_ranges(&self) {
+        self.ranges.clear();
     }
 }
 
@@ -144,6 +153,34 @@ pub async fn range(app: &App, caller: &Caller) -> Result<Arc<Range>, Failure> {
     let r = Arc::new(load_range(&app.store, caller).await?);
     app.auth.ranges.insert(key, r.clone());
     Ok(r)
+}
+
+/// After a department or tag is deleted: no cached range may still name it, here or on another
+/// instance.
+pub async fn ranges_changed(app: &App) {
+    app.auth.forget_ranges();
+    if let Err(e) = app.store.notify("ranges").await {
+        tracing::error!("cannot tell other instances to forget ranges: {e}");
+    }
+}
+
+/// user/list, user/simplelist and department/list read contact details, which the contacts-sync
+/// secret may do only from the IPs it read from before 2022-08-15 (else 48009).
+pub async fn detail_read(app: &App, req: &Request, caller: &Caller) -> Result<(), Failure> {
+    if caller.scope != Scope::ContactSync {
+        return Ok(());
+    }
+    let cached = app.auth.read_ips.get(&*caller.corpid).map(|k| k.clone());
+    let known = match cached {
+        Some(k) => k,
+        None => {
+            let ips = app.store.contact_sync_read_ips(&caller.corpid).await.map_err(internal)?;
+            let known = Arc::new(ips.map(|ips| ips.iter().filter_map(|s| parse_trusted_ip(s).ok()).collect()));
+            app.auth.read_ips.insert(caller.corpid.to_string(), known.clone());
+            known
+        }
+    };
+    check_detail_read(caller.scope, req.ip, known.as_deref()).map_err(|e| Failure::new(e, Some(caller.dialect())))
 }
 
 async fn load_range(store: &Store, caller: &Caller) -> Result<Range, Failure> {

@@ -35,6 +35,8 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/corps/{corpid}/members/{userid}/login", post(login_member))
         .route("/corps/{corpid}/tags/{tagid}/lock", put(lock_tag))
         .route("/corps/{corpid}/events", get(events))
+        .route("/corps/{corpid}/contact_sync/read_ips", put(set_read_ips))
+        .route("/corps/{corpid}/groups/{groupid}/get_tag_members", put(set_get_tag_members))
         // Seeds of large corps are large: a million members is about 110 MB of TOML.
         .route("/seed", post(seed).layer(DefaultBodyLimit::max(SEED_LIMIT)))
         .route("/reset", post(reset))
@@ -118,6 +120,7 @@ pub async fn on_notice(app: &App, notice: &str) {
                 tracing::error!("cannot reload the clock: {e}");
             }
         }
+        "ranges" => app.auth.forget_ranges(),
         other => tracing::warn!("unknown notice {other:?}"),
     }
 }
@@ -159,6 +162,7 @@ async fn create_corp(State(app): State_, body: Bytes) -> Response {
         member: vec![],
         tag: vec![],
         chat_secret: None,
+        contact_sync_read_ips: None,
     };
     if let Err(e) = (Seed { corp: vec![corp.clone()] }).check() {
         return problem(StatusCode::BAD_REQUEST, e.to_string());
@@ -174,6 +178,7 @@ async fn corp_view(app: &App, corpid: &str) -> Response {
     let view = async {
         let corp = app.store.corp(corpid).await?.ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))?;
         let creds = app.store.credentials(corpid).await?;
+        let read_ips = app.store.contact_sync_read_ips(corpid).await?;
         let secret_of =
             |scope: Scope| creds.iter().find(|c| c.scope == scope).map(|c| json!({ "secret": c.secret, "trusted_ips": c.trusted_ips }));
         let apps: Vec<Value> = app
@@ -204,6 +209,7 @@ async fn corp_view(app: &App, corpid: &str) -> Response {
             "created_at": corp.created_at,
             "contact_sync": secret_of(Scope::ContactSync),
             "chat": secret_of(Scope::Chat),
+            "contact_sync_read_ips": read_ips,
             "apps": apps,
             "groups": groups,
         }))
@@ -319,6 +325,49 @@ async fn lock_tag(State(app): State_, Path((corpid, tagid)): Path<(String, i64)>
     };
     match app.store.set_tag_locked(&corpid, tagid, locked).await {
         Ok(()) => Json(json!({ "tagid": tagid, "locked": locked })).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadIps {
+    read_ips: Option<Vec<String>>,
+}
+
+/// The IPs the contacts-sync secret read contact details from before 2022-08-15 (others get 48009
+/// on user/list, user/simplelist, department/list); `null`: the corp predates that rule.
+async fn set_read_ips(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
+    let ReadIps { read_ips } = match parse(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if let Err(e) = check_credential(None, read_ips.as_deref().unwrap_or_default()) {
+        return problem(StatusCode::BAD_REQUEST, e);
+    }
+    match app.store.set_contact_sync_read_ips(&corpid, read_ips.as_deref()).await {
+        Ok(()) => {
+            credentials_changed(&app).await;
+            Json(json!({ "read_ips": read_ips })).into_response()
+        }
+        Err(e) => store_problem(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Switch {
+    enabled: bool,
+}
+
+/// A 管理组's 接口权限 "获取标签成员": without it, tag/get answers 48002.
+async fn set_get_tag_members(State(app): State_, Path((corpid, groupid)): Path<(String, i64)>, body: Bytes) -> Response {
+    let Switch { enabled } = match parse(&body) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match app.store.set_group_get_tag_members(&corpid, groupid, enabled).await {
+        Ok(()) => Json(json!({ "groupid": groupid, "get_tag_members": enabled })).into_response(),
         Err(e) => store_problem(e),
     }
 }

@@ -34,6 +34,8 @@ pub struct GroupRow {
     pub apps: Vec<GroupAppRight>,
     pub departments: Vec<GroupDepartmentRight>,
     pub tags: Vec<i64>,
+    /// 接口权限 "获取标签成员" (tag/get).
+    pub get_tag_members: bool,
 }
 
 impl Store {
@@ -113,7 +115,7 @@ impl Store {
     }
 
     pub async fn groups(&self, corpid: &str) -> Result<Vec<GroupRow>> {
-        let groups = sqlx::query("SELECT groupid, name FROM mgmt_groups WHERE corpid = $1 ORDER BY groupid")
+        let groups = sqlx::query("SELECT groupid, name, get_tag_members FROM mgmt_groups WHERE corpid = $1 ORDER BY groupid")
             .bind(corpid)
             .fetch_all(&self.read)
             .await?;
@@ -151,6 +153,7 @@ impl Store {
                     })
                     .collect::<Result<_>>()?,
                 tags: tags.iter().filter(mine).map(|r| r.get("tagid")).collect(),
+                get_tag_members: g.get::<i64, _>("get_tag_members") != 0,
             });
         }
         Ok(out)
@@ -200,12 +203,78 @@ impl Store {
         Ok(())
     }
 
+    /// The IPs the contacts-sync secret read contact details from before 2022-08-15, or `None` when
+    /// the corp predates that rule (see `wecom_model::scope::check_detail_read`).
+    pub async fn contact_sync_read_ips(&self, corpid: &str) -> Result<Option<Vec<String>>> {
+        let row = sqlx::query("SELECT contact_sync_read_ips FROM corps WHERE corpid = $1").bind(corpid).fetch_optional(&self.read).await?;
+        let text: Option<String> = row.and_then(|r| r.get(0));
+        Ok(text.map(|t| serde_json::from_str(&t).unwrap_or_default()))
+    }
+
+    pub async fn set_contact_sync_read_ips(&self, corpid: &str, ips: Option<&[String]>) -> Result<()> {
+        let done = sqlx::query("UPDATE corps SET contact_sync_read_ips = $1 WHERE corpid = $2")
+            .bind(ips.map(|i| json_text(&i)))
+            .bind(corpid)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("no corp {corpid}")));
+        }
+        Ok(())
+    }
+
+    /// Switches a 管理组's 接口权限 "获取标签成员" (tag/get) on or off.
+    pub async fn set_group_get_tag_members(&self, corpid: &str, groupid: i64, on: bool) -> Result<()> {
+        let done = sqlx::query("UPDATE mgmt_groups SET get_tag_members = $1 WHERE corpid = $2 AND groupid = $3")
+            .bind(i64::from(on))
+            .bind(corpid)
+            .bind(groupid)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("no group {groupid} in corp {corpid}")));
+        }
+        Ok(())
+    }
+
     pub(crate) async fn require_corp(&self, corpid: &str) -> Result<()> {
         match self.corp(corpid).await? {
             Some(_) => Ok(()),
             None => Err(StoreError::NotFound(format!("no corp {corpid}"))),
         }
     }
+}
+
+/// Removes `id` from one id-list column of every app in the corp (`allow_parties` or
+/// `allow_tags`), inside the transaction that deletes the department or tag: a later one given the
+/// same id must not become visible to the apps that saw the old one.
+pub(crate) async fn drop_from_app_lists(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    corpid: &str,
+    column: &'static str,
+    id: i64,
+) -> Result<()> {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        // The single writer connection already serialises SQLite writers.
+        Backend::Sqlite => "",
+    };
+    let sql = format!("SELECT agentid, {column} FROM apps WHERE corpid = $1{lock}");
+    for r in sqlx::query(AssertSqlSafe(sql)).bind(corpid).fetch_all(&mut **tx).await? {
+        let mut ids: Vec<i64> = json_list(&r, column);
+        if !ids.contains(&id) {
+            continue;
+        }
+        ids.retain(|x| *x != id);
+        sqlx::query(AssertSqlSafe(format!("UPDATE apps SET {column} = $1 WHERE corpid = $2 AND agentid = $3")))
+            .bind(json_text(&ids))
+            .bind(corpid)
+            .bind(r.get::<i64, _>("agentid"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 fn parse_right<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
@@ -220,12 +289,16 @@ fn right_name<T: Serialize>(r: &T) -> String {
 }
 
 async fn upsert_corp(tx: &mut Transaction<'static, Any>, corp: &CorpSeed, now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO corps (corpid, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (corpid) DO UPDATE SET name = excluded.name")
-        .bind(&corp.corpid)
-        .bind(&corp.name)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO corps (corpid, name, created_at, contact_sync_read_ips) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (corpid) DO UPDATE SET name = excluded.name, contact_sync_read_ips = excluded.contact_sync_read_ips",
+    )
+    .bind(&corp.corpid)
+    .bind(&corp.name)
+    .bind(now)
+    .bind(corp.contact_sync_read_ips.as_ref().map(json_text))
+    .execute(&mut **tx)
+    .await?;
     contact::ensure_root_department(tx, &corp.corpid, &corp.name).await?;
     upsert_credential(tx, &corp.corpid, Scope::ContactSync, corp.contact_sync_secret.as_deref(), &corp.contact_sync_trusted_ips, now)
         .await?;
@@ -259,12 +332,16 @@ async fn upsert_app(tx: &mut Transaction<'static, Any>, corpid: &str, app: &AppS
 }
 
 async fn upsert_group(tx: &mut Transaction<'static, Any>, corpid: &str, group: &GroupSeed, now: i64) -> Result<String> {
-    sqlx::query("INSERT INTO mgmt_groups (corpid, groupid, name) VALUES ($1, $2, $3) ON CONFLICT (corpid, groupid) DO UPDATE SET name = excluded.name")
-        .bind(corpid)
-        .bind(group.groupid)
-        .bind(&group.name)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO mgmt_groups (corpid, groupid, name, get_tag_members) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (corpid, groupid) DO UPDATE SET name = excluded.name, get_tag_members = excluded.get_tag_members",
+    )
+    .bind(corpid)
+    .bind(group.groupid)
+    .bind(&group.name)
+    .bind(i64::from(group.get_tag_members))
+    .execute(&mut **tx)
+    .await?;
     for table in ["group_app_rights", "group_department_rights", "group_tags"] {
         sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE corpid = $1 AND groupid = $2")))
             .bind(corpid)

@@ -1,10 +1,11 @@
 //! Departments (contacts): the tree as the rules read it, and writes decided by those rules inside
 //! the transaction that makes them.
 
+use crate::corp::drop_from_app_lists;
 use crate::event::{record_change, Origin};
 use crate::member::children_used;
 use crate::{Backend, Result, Store};
-use sqlx::{Any, Executor, Row, Transaction};
+use sqlx::{Any, AssertSqlSafe, Executor, Row, Transaction};
 use std::collections::HashMap;
 use wecom_model::department::{self, Create, Department, Tree, Update, ROOT};
 use wecom_model::scope::WriteRange;
@@ -19,7 +20,7 @@ pub enum DepartmentWrite {
     Delete(i64),
 }
 
-async fn tree<'e>(db: impl Executor<'e, Database = Any>, corpid: &str) -> Result<Tree> {
+pub(crate) async fn tree<'e>(db: impl Executor<'e, Database = Any>, corpid: &str) -> Result<Tree> {
     let rows = sqlx::query("SELECT id, name, name_en, parentid, sibling_rank FROM departments WHERE corpid = $1")
         .bind(corpid)
         .fetch_all(db)
@@ -34,9 +35,11 @@ async fn tree<'e>(db: impl Executor<'e, Database = Any>, corpid: &str) -> Result
 }
 
 /// Every department write in a corp takes the root's row lock first (the root is every
-/// department's ancestor), then the rows it names, in id order: sibling names, ids, cycles and
-/// depth are then decided on a tree no one else is changing. SQLite's single writer connection
-/// already serialises writers.
+/// department's ancestor), then the rows it names, in id order: sibling names, ids, cycles, depth
+/// and the corp's department count are then decided on a tree no one else is changing. The
+/// parent's row is also the lock member writes take on the departments they fill (in id order
+/// too), so the 30000 children of one department (81001) are counted by one writer
+/// at a time whichever kind it is. SQLite's single writer connection already serialises writers.
 async fn lock(tx: &mut Transaction<'static, Any>, backend: Backend, corpid: &str, ids: &mut Vec<i64>) -> Result<()> {
     if backend == Backend::Postgres {
         ids.push(ROOT);
@@ -152,12 +155,16 @@ impl Store {
                     Err(e) => return Ok(Err(e)),
                 };
                 sqlx::query("DELETE FROM departments WHERE corpid = $1 AND id = $2").bind(corpid).bind(id).execute(&mut *tx).await?;
-                // A tag must not pass its party on to a later department given the same id.
-                sqlx::query("DELETE FROM tag_parties WHERE corpid = $1 AND department_id = $2")
-                    .bind(corpid)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                // A later department given the same id must not inherit the old one's place in tags,
+                // 管理组 rights or apps' visible ranges.
+                for table in ["tag_parties", "group_department_rights"] {
+                    sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE corpid = $1 AND department_id = $2")))
+                        .bind(corpid)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                drop_from_app_lists(&mut tx, self.backend, corpid, "allow_parties", id).await?;
                 (id, change)
             }
         };

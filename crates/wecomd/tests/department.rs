@@ -364,6 +364,86 @@ async fn concurrent_creates_of_one_name_make_one_department(db: &Db) {
     assert_eq!(made.len(), 12);
 }
 
+const FULL_CORPID: &str = "ww0000000000d30000";
+const FULL_SECRET: &str = "full-sync-secret-xxxxxxxxxxxxxxxxxxxxxxxxxx";
+
+/// A corp of its own with `departments` departments, the root included: 20 under the root and
+/// the rest spread under those (no department near its own 30000 children), or, `crowded`, all
+/// the rest under department 2.
+fn full_seed(departments: usize, crowded: bool) -> String {
+    let mut t = format!("[[corp]]\ncorpid = \"{FULL_CORPID}\"\nname = \"Full\"\ncontact_sync_secret = \"{FULL_SECRET}\"\n");
+    for id in 2..=departments {
+        let parentid = match (id <= 21, crowded) {
+            (_, true) if id > 2 => 2,
+            (true, _) => 1,
+            (false, _) => 2 + id % 20,
+        };
+        t.push_str(&format!("\n[[corp.department]]\nid = {id}\nname = \"D{id}\"\nparentid = {parentid}\n"));
+    }
+    t
+}
+
+async fn load(s: &Server, seed: String) {
+    let started = std::time::Instant::now();
+    let r = s.http().post(s.url("/control/seed")).body(seed).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    eprintln!("seeding took {:?}", started.elapsed());
+}
+
+/// Sends every (path, body) at once with the contacts-sync token and answers the errcodes.
+async fn race(s: &Server, token: &str, calls: Vec<(&str, Value)>) -> Vec<i64> {
+    let mut racers = tokio::task::JoinSet::new();
+    for (path, body) in calls {
+        let (http, url) = (s.http().clone(), s.url(&format!("/cgi-bin/{path}?access_token={token}")));
+        racers.spawn(async move { code(&http.post(url).body(body.to_string()).send().await.unwrap().json::<Value>().await.unwrap()) });
+    }
+    racers.join_all().await
+}
+
+async fn at_most_30000_departments_in_a_corp(db: &Db) {
+    let s = Server::start(db, &["--no-rate-limits"]).await;
+    load(&s, full_seed(29990, false)).await;
+    let sync = s.token(FULL_CORPID, FULL_SECRET).await;
+    // 20 creates race for the last 10 places, under 20 different parents.
+    let calls = (0..20).map(|i| ("department/create", json!({"name": format!("Racer {i}"), "parentid": 2 + i}))).collect();
+    let mut codes = race(&s, &sync, calls).await;
+    codes.sort_unstable();
+    assert_eq!(codes, [[0; 10], [81001; 10]].concat());
+    let v = get(&s, &sync, "simplelist").await;
+    assert_eq!(ids(&v["department_id"]).len(), 30000);
+    let v = post(&s, &sync, "create", json!({"name": "One more", "parentid": 1})).await;
+    assert_eq!(code(&v), 81001, "{v}");
+    // Moving is no new department; deleting one makes room again.
+    assert_eq!(code(&post(&s, &sync, "update", json!({"id": 30, "parentid": 3})).await), 0);
+    assert_eq!(code(&get(&s, &sync, "delete?id=30").await), 0);
+    assert_eq!(code(&post(&s, &sync, "create", json!({"name": "One more", "parentid": 1})).await), 0);
+}
+
+async fn department_and_member_creates_share_the_last_places(db: &Db) {
+    let s = Server::start(db, &["--no-rate-limits"]).await;
+    // Department 2 holds 29980 sub-departments: 20 places left for members and sub-departments
+    // together (and 18 departments left in the corp, more than the 10 department creates below).
+    load(&s, full_seed(29982, true)).await;
+    let sync = s.token(FULL_CORPID, FULL_SECRET).await;
+    let mut calls: Vec<(&str, Value)> = Vec::new();
+    for i in 0..20 {
+        if i < 10 {
+            calls.push(("department/create", json!({"name": format!("Sub {i}"), "parentid": 2})));
+        }
+        calls.push((
+            "user/create",
+            json!({"userid": format!("racer{i}"), "name": "R", "department": [2], "email": format!("r{i}@example.com")}),
+        ));
+    }
+    let mut codes = race(&s, &sync, calls).await;
+    codes.sort_unstable();
+    assert_eq!(codes, [vec![0; 20], vec![81001; 10]].concat());
+    let subs = ids(&get(&s, &sync, "simplelist?id=2").await["department_id"]).len() - 1;
+    let v = s.api(&format!("user/simplelist?access_token={sync}&department_id=2")).await;
+    let members = v["userlist"].as_array().unwrap().len();
+    assert_eq!(subs + members, 30000, "{subs} sub-departments and {members} members");
+}
+
 on_both_backends!(
     create_update_delete_with_every_errcode,
     depth_is_at_most_15_levels,
@@ -373,4 +453,6 @@ on_both_backends!(
     writes_record_change_contact_events,
     a_deleted_department_leaves_its_tags,
     concurrent_creates_of_one_name_make_one_department,
+    at_most_30000_departments_in_a_corp,
+    department_and_member_creates_share_the_last_places,
 );

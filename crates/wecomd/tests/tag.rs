@@ -388,6 +388,74 @@ async fn thirty_thousand_nodes(db: &Db) {
     assert_eq!(v["partylist"], json!([2]));
 }
 
+async fn legacy_tag_get_needs_the_groups_api_switch(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let (g1, app) = (s.token(CORPID, GROUP_SECRET).await, s.token(CORPID, APP_SECRET).await);
+    assert_eq!(code(&get(&s, "get", &g1, "&tagid=1").await), 0, "on unless switched off");
+
+    let path = format!("/corps/{CORPID}/groups/1/get_tag_members");
+    let switch = |on: bool| s.control(reqwest::Method::PUT, &path, Some(json!({ "enabled": on })));
+    assert_eq!(switch(false).await.0, 200);
+    let v = get(&s, "get", &g1, "&tagid=1").await;
+    assert_eq!(v, json!({ "errcode": 48002, "errmsg": "api forbidden" }), "checked before the tag: {v}");
+    assert_eq!(code(&get(&s, "get", &g1, "&tagid=404").await), 48002);
+    assert_eq!(code(&get(&s, "list", &g1, "").await), 0, "only tag/get needs it");
+    assert_eq!(code(&post(&s, "addtagusers", &g1, json!({ "tagid": 1, "userlist": ["lisi"] })).await), 0);
+    assert_eq!(code(&get(&s, "get", &app, "&tagid=1").await), 0, "WeCom has no such switch");
+    let (_, corp) = s.get(&format!("/corps/{CORPID}")).await;
+    assert_eq!(corp["groups"][0]["get_tag_members"], false);
+    assert_eq!(switch(true).await.0, 200);
+    assert_eq!(code(&get(&s, "get", &g1, "&tagid=1").await), 0);
+    assert_eq!(
+        s.control(reqwest::Method::PUT, &format!("/corps/{CORPID}/groups/9/get_tag_members"), Some(json!({ "enabled": true }))).await.0,
+        404
+    );
+
+    // A seed can switch it off too.
+    let seed = SEED.replacen("tags = [1]\n", "tags = [1]\nget_tag_members = false\n", 1);
+    let r = s.http().post(s.url("/control/seed")).body(seed).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(code(&get(&s, "get", &g1, "&tagid=1").await), 48002);
+}
+
+/// Members deleted while an addtagusers names them: each is either added then removed with the
+/// member, or invalid; no tag_users row outlives its member (a new member given the same userid
+/// would otherwise find itself in the tag).
+async fn members_deleted_while_being_tagged_leave_nothing(db: &Db) {
+    let s = Server::start(db, &["--no-rate-limits"]).await;
+    let sync = s.token(CORPID, SYNC_SECRET).await;
+    let tagid = create(&s, &sync, "Racing").await;
+    let userids: Vec<String> = (0..20).map(|i| format!("racer{i}")).collect();
+    let create_all = || async {
+        for u in &userids {
+            let body = json!({ "userid": u, "name": "R", "department": [2], "email": format!("{u}@example.com") });
+            assert_eq!(code(&s.api_post(&format!("user/create?access_token={sync}"), body.to_string()).await), 0);
+        }
+    };
+    for round in 0..5 {
+        create_all().await;
+        let mut racers = tokio::task::JoinSet::new();
+        for chunk in userids.chunks(5) {
+            let (http, url) = (s.http().clone(), s.url(&format!("/cgi-bin/tag/addtagusers?access_token={sync}")));
+            let body = json!({ "tagid": tagid, "userlist": chunk });
+            racers.spawn(async move { code(&http.post(url).body(body.to_string()).send().await.unwrap().json::<Value>().await.unwrap()) });
+        }
+        for u in userids.iter().rev() {
+            let (http, url) = (s.http().clone(), s.url(&format!("/cgi-bin/user/delete?access_token={sync}&userid={u}")));
+            racers.spawn(async move { code(&http.get(url).send().await.unwrap().json::<Value>().await.unwrap()) });
+        }
+        let codes = racers.join_all().await;
+        assert!(codes.iter().all(|c| [0, 40070].contains(c)), "round {round}: {codes:?}");
+        // Every member is gone, so the tag is empty, also for members born again with those ids.
+        create_all().await;
+        let v = get(&s, "get", &sync, &format!("&tagid={tagid}")).await;
+        assert_eq!(v["userlist"], json!([]), "round {round}: {v}");
+        for u in &userids {
+            assert_eq!(code(&s.api(&format!("user/delete?access_token={sync}&userid={u}")).await), 0);
+        }
+    }
+}
+
 on_both_backends!(
     names_and_ids,
     wecom_tags_belong_to_their_app,
@@ -395,5 +463,7 @@ on_both_backends!(
     partial_results,
     update_tag_events,
     concurrent_writes,
-    thirty_thousand_nodes
+    thirty_thousand_nodes,
+    legacy_tag_get_needs_the_groups_api_switch,
+    members_deleted_while_being_tagged_leave_nothing,
 );

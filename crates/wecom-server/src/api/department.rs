@@ -1,7 +1,7 @@
 //! Departments (wecom-api.md §5, legacy-api.md §4). Rules and views are in
 //! `wecom_model::department`; these handlers move data between them, HTTP and the store.
 
-use crate::auth::{internal, range, write_range, Caller};
+use crate::auth::{detail_read, internal, range, ranges_changed, write_range, Caller};
 use crate::reply::Failure;
 use crate::router::Request;
 use crate::App;
@@ -40,6 +40,7 @@ pub async fn update(app: &App, req: &Request, caller: &Caller) -> Fields {
 pub async fn delete(app: &App, req: &Request, caller: &Caller) -> Fields {
     let dialect = caller.dialect();
     write(app, req, caller, || Ok(DepartmentWrite::Delete(query_id(dialect, req.query.get("id")).map_err(fail(dialect))?))).await?;
+    ranges_changed(app).await;
     Ok(Map::new())
 }
 
@@ -53,6 +54,7 @@ async fn read(app: &App, req: &Request, caller: &Caller, render: impl Fn(&Depart
 }
 
 pub async fn list(app: &App, req: &Request, caller: &Caller) -> Fields {
+    detail_read(app, req, caller).await?;
     let leaders = app.store.department_leaders(&caller.corpid).await.map_err(internal)?;
     let items = read(app, req, caller, |d| view(caller.dialect(), d, leaders.get(&d.id).map_or(&[], Vec::as_slice))).await?;
     Ok(Map::from_iter([("department".to_string(), Value::Array(items))]))

@@ -2,7 +2,7 @@
 //! conversions. Rules and views are the model's (`wecom_model::user`); these handlers check who
 //! may read or write, and hand the write to the store.
 
-use crate::auth::{app_range, internal, range, write_range, Caller};
+use crate::auth::{app_range, detail_read, internal, range, write_range, Caller};
 use crate::reply::Failure;
 use crate::router::Request;
 use crate::App;
@@ -181,6 +181,7 @@ pub async fn batchdelete(app: &App, req: &Request, caller: &Caller) -> Fields {
 
 /// The members of `department_id` (and its subtree with fetch_child=1) the caller may list.
 async fn department_members(app: &App, req: &Request, caller: &Caller) -> Result<Vec<Member>, Failure> {
+    detail_read(app, req, caller).await?;
     let fail = |e: Errcode| Failure::new(e, Some(caller.dialect()));
     let id: i64 = req.query.get("department_id").and_then(|d| d.parse().ok()).ok_or(fail(Errcode::InvalidDepartmentId))?;
     let ancestors = app.store.department_ancestors(&caller.corpid, id).await.map_err(internal)?.ok_or(fail(Errcode::DepartmentNotFound))?;
