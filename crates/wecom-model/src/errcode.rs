@@ -82,6 +82,18 @@ pub enum Errcode {
     InvalidTelephone,
     InvalidEnglishName,
     InvalidUseridInList,
+    WeixinidFrozen,
+    UseridNotUpdatable,
+    InvalidMediaid,
+    InvalidBizMail,
+    BizMailExisted,
+    InvalidExternalAttrType,
+    ExternalAttrTextTooLong,
+    ExternalAttrWebTitleTooLong,
+    InvalidExternalAttrWebUrl,
+    ExternalAttrMiniprogramTitleTooLong,
+    InvalidExternalAttrMiniprogramPagepath,
+    InvalidExternalAttrMiniprogramAppid,
 }
 
 impl Errcode {
@@ -161,6 +173,18 @@ impl Errcode {
             Errcode::InvalidTelephone => 301013,
             Errcode::InvalidEnglishName => 301014,
             Errcode::InvalidUseridInList => 301021,
+            Errcode::WeixinidFrozen => 60115,
+            Errcode::UseridNotUpdatable => 301036,
+            Errcode::InvalidMediaid => 301015,
+            Errcode::InvalidBizMail => 60143,
+            Errcode::BizMailExisted => 60145,
+            Errcode::InvalidExternalAttrType => 90100,
+            Errcode::ExternalAttrTextTooLong => 90101,
+            Errcode::ExternalAttrWebTitleTooLong => 90102,
+            Errcode::InvalidExternalAttrWebUrl => 90103,
+            Errcode::ExternalAttrMiniprogramTitleTooLong => 90104,
+            Errcode::InvalidExternalAttrMiniprogramPagepath => 90105,
+            Errcode::InvalidExternalAttrMiniprogramAppid => 90106,
         }
     }
 
@@ -240,6 +264,18 @@ impl Errcode {
             Errcode::InvalidTelephone => "invalid telephone",
             Errcode::InvalidEnglishName => "invalid english_name",
             Errcode::InvalidUseridInList => "userid invalid",
+            Errcode::WeixinidFrozen => "followed member's weixinid can not be modified",
+            Errcode::UseridNotUpdatable => "userid can not be updated",
+            Errcode::InvalidMediaid => "invalid mediaid",
+            Errcode::InvalidBizMail => "invalid biz_mail",
+            Errcode::BizMailExisted => "biz_mail existed",
+            Errcode::InvalidExternalAttrType => "invalid external_attr type",
+            Errcode::ExternalAttrTextTooLong => "external_attr text value exceeds the limit",
+            Errcode::ExternalAttrWebTitleTooLong => "external_attr web title exceeds the limit",
+            Errcode::InvalidExternalAttrWebUrl => "invalid external_attr web url",
+            Errcode::ExternalAttrMiniprogramTitleTooLong => "external_attr miniprogram title exceeds the limit",
+            Errcode::InvalidExternalAttrMiniprogramPagepath => "invalid external_attr miniprogram pagepath",
+            Errcode::InvalidExternalAttrMiniprogramAppid => "invalid external_attr miniprogram appid",
         }
     }
 }

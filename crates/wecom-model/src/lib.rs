@@ -14,6 +14,7 @@ pub mod seed;
 pub mod tag;
 pub mod token;
 pub mod user;
+pub mod user_fields;
 
 pub use dialect::Dialect;
 pub use endpoint::Endpoint;
