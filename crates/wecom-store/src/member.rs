@@ -445,6 +445,14 @@ pub(crate) async fn children_used(tx: &mut Transaction<'static, Any>, corpid: &s
     .get(0))
 }
 
+/// What a member does by itself (control API member actions, user/authsucc).
+pub(crate) enum MemberAction {
+    /// Logs in (企业号: follows): active, status 1, the mobile frozen from now on.
+    Login,
+    /// Leaves the corp: WeCom status 5.
+    Leave,
+}
+
 /// Moves a member to a new userid (user/update new_userid) inside the update's transaction: a
 /// new row under the new key takes the old row's fields, its departments, tags and openids, and
 /// every other member's direct_leader and app visible range naming it follow. Answers the new
@@ -502,17 +510,25 @@ async fn rename(tx: &mut Transaction<'static, Any>, corpid: &str, old: &str, new
 }
 
 impl Store {
-    /// Member action: the member leaves the corp (退出企业, WeCom status 5), recorded as an
-    /// update_user with Status 5.
+    /// Member action: the member leaves the corp (退出企业, WeCom status 5).
     pub async fn leave_member(&self, corpid: &str, userid: &str, origin: Origin, now: i64) -> Result<()> {
+        self.member_action(corpid, userid, MemberAction::Leave, origin, now).await
+    }
+
+    /// Applies what the member did by itself, recorded as an update_user with its new Status.
+    pub(crate) async fn member_action(&self, corpid: &str, userid: &str, action: MemberAction, origin: Origin, now: i64) -> Result<()> {
+        let (sql, status) = match action {
+            MemberAction::Login => ("UPDATE members SET active = 1 WHERE corpid = $1 AND userid_key = $2 RETURNING userid", 1),
+            MemberAction::Leave => ("UPDATE members SET quit = 1 WHERE corpid = $1 AND userid_key = $2 RETURNING userid", 5),
+        };
         let mut tx = self.write.begin().await?;
-        let row = sqlx::query("UPDATE members SET quit = 1 WHERE corpid = $1 AND userid_key = $2 RETURNING userid")
+        let row = sqlx::query(sql)
             .bind(corpid)
             .bind(userid.to_lowercase())
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
-        let change = ChangeContact::new(ChangeType::UpdateUser).item("UserID", row.get::<String, _>("userid")).item("Status", 5);
+        let change = ChangeContact::new(ChangeType::UpdateUser).item("UserID", row.get::<String, _>("userid")).item("Status", status);
         record_change(&mut tx, corpid, origin, &change, now).await?;
         tx.commit().await?;
         Ok(())
