@@ -26,12 +26,14 @@ contact_sync_secret = "{SYNC_SECRET}"
 [[corp.app]]
 agentid = {APP_AGENTID}
 name = "Open app"
+created = "2021-03-01"
 secret = "{APP_SECRET}"
 allow_parties = [1]
 
 [[corp.app]]
 agentid = {RESTRICTED_AGENTID}
 name = "Restricted app"
+created = "2021-03-01"
 secret = "{RESTRICTED_APP_SECRET}"
 trusted_ips = ["{RESTRICTED_RANGE}"]
 

@@ -114,6 +114,18 @@ pub enum Errcode {
     InvalidWebhookUrl,
     RobotDisabled,
     ContactSyncNewIp,
+    WeixinidFrozen,
+    UseridNotUpdatable,
+    InvalidMediaid,
+    InvalidBizMail,
+    BizMailExisted,
+    InvalidExternalAttrType,
+    ExternalAttrTextTooLong,
+    ExternalAttrWebTitleTooLong,
+    InvalidExternalAttrWebUrl,
+    ExternalAttrMiniprogramTitleTooLong,
+    InvalidExternalAttrMiniprogramPagepath,
+    InvalidExternalAttrMiniprogramAppid,
 }
 
 impl Errcode {
@@ -225,6 +237,18 @@ impl Errcode {
             Errcode::InvalidWebhookUrl => 93000,
             Errcode::RobotDisabled => 93004,
             Errcode::ContactSyncNewIp => 48009,
+            Errcode::WeixinidFrozen => 60115,
+            Errcode::UseridNotUpdatable => 301036,
+            Errcode::InvalidMediaid => 301015,
+            Errcode::InvalidBizMail => 60143,
+            Errcode::BizMailExisted => 60145,
+            Errcode::InvalidExternalAttrType => 90100,
+            Errcode::ExternalAttrTextTooLong => 90101,
+            Errcode::ExternalAttrWebTitleTooLong => 90102,
+            Errcode::InvalidExternalAttrWebUrl => 90103,
+            Errcode::ExternalAttrMiniprogramTitleTooLong => 90104,
+            Errcode::InvalidExternalAttrMiniprogramPagepath => 90105,
+            Errcode::InvalidExternalAttrMiniprogramAppid => 90106,
         }
     }
 
@@ -337,6 +361,18 @@ impl Errcode {
             Errcode::RobotDisabled => "robot disabled",
             // The platform's English text is not known; this says what its Chinese title says.
             Errcode::ContactSyncNewIp => "contact sync may not read contact details from a new ip",
+            Errcode::WeixinidFrozen => "followed member's weixinid can not be modified",
+            Errcode::UseridNotUpdatable => "userid can not be updated",
+            Errcode::InvalidMediaid => "invalid mediaid",
+            Errcode::InvalidBizMail => "invalid biz_mail",
+            Errcode::BizMailExisted => "biz_mail existed",
+            Errcode::InvalidExternalAttrType => "invalid external_attr type",
+            Errcode::ExternalAttrTextTooLong => "external_attr text value exceeds the limit",
+            Errcode::ExternalAttrWebTitleTooLong => "external_attr web title exceeds the limit",
+            Errcode::InvalidExternalAttrWebUrl => "invalid external_attr web url",
+            Errcode::ExternalAttrMiniprogramTitleTooLong => "external_attr miniprogram title exceeds the limit",
+            Errcode::InvalidExternalAttrMiniprogramPagepath => "invalid external_attr miniprogram pagepath",
+            Errcode::InvalidExternalAttrMiniprogramAppid => "invalid external_attr miniprogram appid",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod tag;
 pub mod token;
 pub mod user;
 pub mod webhook;
+pub mod user_fields;
 
 pub use dialect::Dialect;
 pub use endpoint::Endpoint;

@@ -61,6 +61,11 @@ pub struct AppSeed {
     /// Granted 通讯录编辑 (contact edit): may write contacts within its visible departments.
     #[serde(default)]
     pub contact_edit: bool,
+    /// The day the app was created, "YYYY-MM-DD" (Beijing time); absent = when it is first
+    /// loaded, by wecomd's clock. Apps created after 2022-06-20 no longer see members' sensitive
+    /// fields.
+    #[serde(default)]
+    pub created: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -270,8 +275,36 @@ impl Seed {
 
 impl AppSeed {
     pub fn check(&self) -> Result<(), String> {
+        if let Some(day) = self.created.as_deref().filter(|d| beijing_midnight(d).is_none()) {
+            return Err(format!("created {day:?} is not a date YYYY-MM-DD"));
+        }
         check_credential(self.secret.as_deref(), &self.trusted_ips)
     }
+
+    /// `created` as unix seconds, when given.
+    pub fn created_at(&self) -> Option<i64> {
+        self.created.as_deref().and_then(beijing_midnight)
+    }
+}
+
+/// 00:00 of a "YYYY-MM-DD" day in Beijing time (UTC+8), as unix seconds.
+fn beijing_midnight(day: &str) -> Option<i64> {
+    let mut parts = day.splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    // Days since 1970-01-01 (the civil-calendar count, March-based years).
+    let (y2, m2) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era_days = 365 * y2 + y2 / 4 - y2 / 100 + y2 / 400 + (153 * m2 + 2) / 5 + d - 1;
+    let days = era_days - 719_468;
+    Some(days * 86_400 - 8 * 3_600)
 }
 
 impl GroupSeed {
@@ -304,6 +337,16 @@ fn unique<T: Eq + std::hash::Hash + std::fmt::Display>(items: impl Iterator<Item
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn app_creation_days() {
+        assert_eq!(beijing_midnight("1970-01-01"), Some(-28_800));
+        assert_eq!(beijing_midnight("2022-06-20"), Some(1_655_654_400));
+        assert_eq!(beijing_midnight("2024-02-29"), Some(1_709_136_000));
+        for bad in ["2023-02-29", "2022-6-20", "2022-13-01", "20220620", "x"] {
+            assert_eq!(beijing_midnight(bad), None, "{bad}");
+        }
+    }
 
     const GOOD: &str = r#"
 [[corp]]

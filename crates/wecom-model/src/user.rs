@@ -4,6 +4,7 @@
 
 use crate::credential::random_url_safe;
 use crate::event::{ChangeContact, ChangeType};
+pub use crate::user_fields::{self, Sensitive};
 use crate::{ApiError, Dialect, Errcode};
 use rand::Rng;
 use serde::Deserialize;
@@ -88,6 +89,17 @@ pub struct Member {
     pub direct_leader: Vec<String>,
     /// `{"attrs":[…]}` as the caller sent it.
     pub extattr: Option<Value>,
+    /// The platform chose the userid (the member joined by itself): user/update may rename it,
+    /// once (new_userid).
+    pub userid_generated: bool,
+    /// Left the corp (退出企业): WeCom status 5.
+    pub quit: bool,
+    pub biz_mail: String,
+    pub biz_mail_alias: Vec<String>,
+    pub avatar_mediaid: String,
+    pub external_position: String,
+    /// `{"external_corp_name", "wechat_channels", "external_attr":[…]}` as the caller sent it.
+    pub external_profile: Option<Value>,
 }
 
 impl Member {
@@ -95,15 +107,15 @@ impl Member {
         self.departments.iter().map(|p| p.department).collect()
     }
 
-    /// 1 active, 2 disabled (企业号: frozen), 4 not activated (企业号: not followed): the same
-    /// numbers in both dialects.
-    pub fn status(&self) -> i64 {
-        if !self.enable {
-            2
-        } else if self.active {
-            1
-        } else {
-            4
+    /// 1 active, 2 disabled (企业号: frozen), 4 not activated (企业号: not followed), and in
+    /// WeCom 5 left the corp; the 企业号 knew no 5: a member who left no longer follows (4).
+    pub fn status(&self, dialect: Dialect) -> i64 {
+        match (self.quit, dialect) {
+            (true, Dialect::WeCom) => 5,
+            (true, Dialect::Legacy) => 4,
+            _ if !self.enable => 2,
+            _ if self.active => 1,
+            _ => 4,
         }
     }
 }
@@ -130,6 +142,13 @@ pub struct MemberBody {
     pub main_department: Option<i64>,
     pub direct_leader: Option<Vec<String>>,
     pub extattr: Option<Value>,
+    pub new_userid: Option<String>,
+    pub biz_mail: Option<String>,
+    /// `{"item":["a@corp.com",…]}`: replaces the whole list.
+    pub biz_mail_alias: Option<Value>,
+    pub avatar_mediaid: Option<String>,
+    pub external_position: Option<String>,
+    pub external_profile: Option<Value>,
 }
 
 /// 1–64 bytes of `[0-9A-Za-z_-@.]`, starting with a letter or digit (40003).
@@ -142,7 +161,7 @@ fn valid_mobile(m: &str) -> bool {
     (1..=32).contains(&m.len()) && m.chars().any(|c| c.is_ascii_digit()) && m.chars().all(|c| c.is_ascii_digit() || c == '+' || c == '-')
 }
 
-fn valid_email(e: &str) -> bool {
+pub(crate) fn valid_email(e: &str) -> bool {
     let Some((local, domain)) = e.split_once('@') else { return false };
     (6..=64).contains(&e.len())
         && !local.is_empty()
@@ -262,6 +281,10 @@ fn apply(dialect: Dialect, m: &mut Member, body: MemberBody) -> Result<(), ApiEr
         if !weixinid.is_empty() && !valid_weixinid(&weixinid) {
             return Err(bad(Errcode::InvalidWeixinid));
         }
+        // A member who follows is bound to that WeChat account (已关注成员微信不能修改).
+        if m.active && weixinid != m.weixinid {
+            return Err(bad(Errcode::WeixinidFrozen));
+        }
         m.weixinid = weixinid;
     }
     if let Some(position) = body.position {
@@ -309,6 +332,12 @@ fn apply(dialect: Dialect, m: &mut Member, body: MemberBody) -> Result<(), ApiEr
         }
         m.extattr = Some(extattr);
     }
+    if let Some(id) = body.avatar_mediaid {
+        m.avatar_mediaid = id;
+    }
+    if dialect == Dialect::WeCom {
+        user_fields::apply_wecom(m, body.biz_mail, body.biz_mail_alias, body.external_position, body.external_profile)?;
+    }
     Ok(())
 }
 
@@ -345,7 +374,16 @@ pub fn create(dialect: Dialect, mut body: MemberBody) -> Result<Member, ApiError
         main_department: 0,
         direct_leader: Vec::new(),
         extattr: None,
+        userid_generated: false,
+        quit: false,
+        biz_mail: String::new(),
+        biz_mail_alias: Vec::new(),
+        avatar_mediaid: String::new(),
+        external_position: String::new(),
+        external_profile: None,
     };
+    // biz_mail_alias is an update-only field.
+    body.biz_mail_alias = None;
     apply(dialect, &mut m, body)?;
     // WeCom needs a mobile or an email to invite the member; the 企业号 also took a weixinid.
     match dialect {
@@ -363,8 +401,40 @@ pub fn update(dialect: Dialect, current: &Member, mut body: MemberBody) -> Resul
         body.is_leader_in_dept = None;
     }
     let mut m = current.clone();
+    if let Some(new_userid) = body.new_userid.take().filter(|n| *n != current.userid) {
+        rename(&mut m, new_userid)?;
+    }
     apply(dialect, &mut m, body)?;
     Ok(m)
+}
+
+/// new_userid: only a userid the platform generated may change, and only once (301036); the new
+/// one follows the userid rules (40003). Uniqueness is the store's (60102).
+fn rename(m: &mut Member, new_userid: String) -> Result<(), ApiError> {
+    if !m.userid_generated {
+        return Err(bad(Errcode::UseridNotUpdatable));
+    }
+    if !valid_userid(&new_userid) {
+        return Err(bad(Errcode::InvalidUserid));
+    }
+    m.userid = new_userid;
+    m.userid_generated = false;
+    Ok(())
+}
+
+/// A member who joined by itself (the control API's "member joins": through an invitation link
+/// or QR code): the platform chose its userid, and it is active. `body` holds no userid.
+pub fn joined(mut body: MemberBody) -> Result<Member, ApiError> {
+    body.userid = Some(generated_userid());
+    let mut m = create(Dialect::WeCom, body)?;
+    m.userid_generated = true;
+    m.active = true;
+    Ok(m)
+}
+
+/// A userid the platform makes up: `wm` and 16 hex digits (a choice; the real ones vary).
+fn generated_userid() -> String {
+    format!("wm{:016x}", rand::rng().random::<u64>())
 }
 
 /// The body's userid for update (41009 when missing).
@@ -377,7 +447,8 @@ fn leader_flags(m: &Member) -> Vec<i64> {
 }
 
 /// user/get (and each user/list item) in the caller's dialect. gender is a string here.
-pub fn view(dialect: Dialect, m: &Member) -> Map<String, Value> {
+/// `sensitive` says whether a WeCom caller may see the sensitive fields (see [`Sensitive`]).
+pub fn view(dialect: Dialect, m: &Member, sensitive: Sensitive) -> Map<String, Value> {
     let mut v = Map::new();
     v.insert("userid".into(), m.userid.clone().into());
     v.insert("name".into(), m.name.clone().into());
@@ -401,6 +472,10 @@ pub fn view(dialect: Dialect, m: &Member) -> Map<String, Value> {
             v.insert("address".into(), m.address.clone().into());
             v.insert("main_department".into(), m.main_department.into());
             v.insert("enable".into(), i64::from(m.enable).into());
+            user_fields::insert_wecom(&mut v, m);
+            if sensitive == Sensitive::Hidden {
+                user_fields::blank_sensitive(&mut v);
+            }
         }
         Dialect::Legacy => {
             v.insert("position".into(), m.position.clone().into());
@@ -411,7 +486,7 @@ pub fn view(dialect: Dialect, m: &Member) -> Map<String, Value> {
             v.insert("avatar".into(), "".into());
         }
     }
-    v.insert("status".into(), m.status().into());
+    v.insert("status".into(), m.status(dialect).into());
     v.insert("extattr".into(), m.extattr.clone().unwrap_or_else(|| json!({ "attrs": [] })));
     v
 }
@@ -445,10 +520,12 @@ fn event_items(m: &Member) -> Vec<(&'static str, String)> {
         // Callbacks carry gender as a number.
         ("Gender", m.gender.clone()),
         ("Email", m.email.clone()),
-        ("Status", m.status().to_string()),
+        ("BizMail", m.biz_mail.clone()),
+        ("Status", m.status(Dialect::WeCom).to_string()),
         ("Alias", m.alias.clone()),
         ("Telephone", m.telephone.clone()),
         ("Address", m.address.clone()),
+        ("ExtAttr", m.extattr.as_ref().map(user_fields::extattr_xml).unwrap_or_default()),
     ]
 }
 
@@ -459,13 +536,19 @@ pub fn created_event(m: &Member) -> ChangeContact {
         .fold(ChangeContact::new(ChangeType::CreateUser).item("UserID", &m.userid), |e, (k, v)| e.item(k, v))
 }
 
-/// update_user with only the changed elements; `None` when nothing changed.
+/// update_user with only the changed elements, and NewUserID after a rename (UserID is the old
+/// one); `None` when nothing changed.
 pub fn updated_event(old: &Member, new: &Member) -> Option<ChangeContact> {
     let changed: Vec<_> = event_items(old).into_iter().zip(event_items(new)).filter(|(a, b)| a.1 != b.1).map(|(_, b)| b).collect();
-    if changed.is_empty() {
+    let renamed = old.userid != new.userid;
+    if changed.is_empty() && !renamed {
         return None;
     }
-    Some(changed.into_iter().fold(ChangeContact::new(ChangeType::UpdateUser).item("UserID", &new.userid), |e, (k, v)| e.item(k, v)))
+    let mut e = ChangeContact::new(ChangeType::UpdateUser).item("UserID", &old.userid);
+    if renamed {
+        e = e.item("NewUserID", &new.userid);
+    }
+    Some(changed.into_iter().fold(e, |e, (k, v)| e.item(k, v)))
 }
 
 pub fn deleted_event(userid: &str) -> ChangeContact {
@@ -640,14 +723,14 @@ mod tests {
         assert_eq!((u.mobile.as_str(), u.name.as_str()), ("13800000000", "Z"));
         assert_eq!(code(update(Dialect::WeCom, &m, body(json!({"mobile":"x"})))), 60103, "still checked");
         let u = update(Dialect::WeCom, &m, body(json!({"enable":0}))).unwrap();
-        assert_eq!(u.status(), 2);
+        assert_eq!(u.status(Dialect::WeCom), 2);
     }
 
     #[test]
     fn the_two_views_of_one_member() {
         let mut m = zhangsan();
         m.weixinid = "wx_zhang".into();
-        let w = view(Dialect::WeCom, &m);
+        let w = view(Dialect::WeCom, &m, Sensitive::Shown);
         assert_eq!(w["gender"], "1");
         assert_eq!(w["status"], 4);
         assert_eq!(w["isleader"], 1);
@@ -656,7 +739,7 @@ mod tests {
         assert_eq!(w["english_name"], "Jack Z");
         assert_eq!(w["enable"], 1);
         assert!(w.get("weixinid").is_none());
-        let l = view(Dialect::Legacy, &m);
+        let l = view(Dialect::Legacy, &m, Sensitive::Shown);
         assert_eq!(l["weixinid"], "wx_zhang");
         assert_eq!(l["gender"], "1");
         for k in ["english_name", "isleader", "is_leader_in_dept", "telephone", "enable", "order", "alias"] {
@@ -686,6 +769,35 @@ mod tests {
         let u = updated_event(&m, &n).unwrap();
         assert_eq!(u.items, vec![("UserID".into(), "ZhangSan".into()), ("Position".into(), "CTO".into()), ("Status".into(), "2".into())]);
         assert_eq!(deleted_event("x").items, vec![("UserID".into(), "x".into())]);
+    }
+
+    #[test]
+    fn new_userid_once_and_only_for_generated_userids() {
+        let m = zhangsan();
+        let rename = |m: &Member, to: &str| update(Dialect::WeCom, m, body(json!({ "userid": m.userid, "new_userid": to })));
+        assert_eq!(code(rename(&m, "zs2")), 301036);
+        assert_eq!(rename(&m, "ZhangSan").unwrap(), m, "the same userid is no rename");
+        let j = joined(body(json!({"name":"J","department":[1],"mobile":"13900000000"}))).unwrap();
+        assert!(j.userid_generated && j.active && valid_userid(&j.userid), "{j:?}");
+        assert_eq!(code(rename(&j, "_bad")), 40003);
+        let r = rename(&j, "Joiner").unwrap();
+        assert_eq!((r.userid.as_str(), r.userid_generated), ("Joiner", false));
+        assert_eq!(code(rename(&r, "Joiner2")), 301036, "only once");
+        let e = updated_event(&j, &r).unwrap();
+        assert_eq!(e.items, vec![("UserID".into(), j.userid.clone()), ("NewUserID".into(), "Joiner".into())]);
+    }
+
+    #[test]
+    fn followed_weixinid_and_status_5() {
+        let l = Dialect::Legacy;
+        let mut m = create(l, body(json!({"userid":"u","name":"N","department":[1],"weixinid":"wx_zhang"}))).unwrap();
+        assert_eq!(update(l, &m, body(json!({"weixinid":"wx_other"}))).unwrap().weixinid, "wx_other");
+        m.active = true;
+        assert_eq!(code(update(l, &m, body(json!({"weixinid":"wx_other"})))), 60115);
+        assert!(update(l, &m, body(json!({"weixinid":"wx_zhang"}))).is_ok());
+        m.quit = true;
+        assert_eq!((m.status(Dialect::WeCom), m.status(l)), (5, 4));
+        assert_eq!(view(l, &m, Sensitive::Shown)["status"], 4);
     }
 
     #[test]

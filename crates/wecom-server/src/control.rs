@@ -18,6 +18,8 @@ use std::sync::Arc;
 use wecom_model::chat::{Receiver, ReceiverKind};
 use wecom_model::credential::{new_corpid, Scope};
 use wecom_model::seed::{check_credential, AppSeed, CorpSeed, GroupSeed, Seed};
+use wecom_model::user::{self, MemberBody};
+use wecom_model::ApiError;
 use wecom_store::{Origin, StoreError};
 
 type State_ = State<Arc<App>>;
@@ -35,6 +37,8 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/corps/{corpid}/members/{userid}/login", post(login_member))
         .route("/corps/{corpid}/tags/{tagid}/lock", put(lock_tag))
         .route("/corps/{corpid}/events", get(events))
+        .route("/corps/{corpid}/members/join", post(join_member))
+        .route("/corps/{corpid}/members/{userid}/leave", post(leave_member))
         .route("/corps/{corpid}/contact_sync/read_ips", put(set_read_ips))
         .route("/corps/{corpid}/groups/{groupid}/get_tag_members", put(set_get_tag_members))
         // Seeds of large corps are large: a million members is about 110 MB of TOML.
@@ -100,7 +104,7 @@ fn owner(s: &str) -> Result<Scope, Response> {
 }
 
 /// After anything that changes who a token stands for: drop this instance's cache and tell others.
-async fn credentials_changed(app: &App) {
+pub(crate) async fn credentials_changed(app: &App) {
     app.auth.flush();
     if let Err(e) = app.store.notify("flush").await {
         tracing::error!("cannot tell other instances to flush: {e}");
@@ -591,4 +595,32 @@ async fn delete_robot(State(app): State_, Path((corpid, key)): Path<(String, Str
 
 async fn robot_messages(State(app): State_, Path((corpid, key)): Path<(String, String)>) -> Response {
     listed(app.store.robot_messages(&corpid, &key).await)
+}
+
+/// Member action: someone joins the corp by itself (an invitation link or QR code) with a
+/// user/create body without userid: the platform makes up the userid (which user/update may then
+/// change once, new_userid) and the member is active.
+async fn join_member(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
+    let body: MemberBody = match parse(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let refused = |e: ApiError| problem(StatusCode::BAD_REQUEST, format!("{} {}", e.errcode, e.text));
+    let m = match user::joined(body) {
+        Ok(m) => m,
+        Err(e) => return refused(e),
+    };
+    match app.store.create_member(&corpid, &m, Origin::Control, &user::created_event(&m), app.clock.now()).await {
+        Ok(Ok(())) => (StatusCode::CREATED, Json(json!({ "userid": m.userid }))).into_response(),
+        Ok(Err(e)) => refused(e),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// Member action: the member leaves the corp (退出企业): WeCom shows status 5.
+async fn leave_member(State(app): State_, Path((corpid, userid)): Path<(String, String)>) -> Response {
+    match app.store.leave_member(&corpid, &userid, Origin::Control, app.clock.now()).await {
+        Ok(()) => Json(json!({ "userid": userid, "status": 5 })).into_response(),
+        Err(e) => store_problem(e),
+    }
 }

@@ -1,12 +1,12 @@
 //! Departments, members and tags as a seed writes them. The contacts API (its rules, views and
 //! errcodes) is built on these tables.
 
-use crate::event::{record_change, Origin};
+use crate::event::Origin;
+use crate::member::MemberAction;
 use crate::{Result, Store, StoreError};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 use wecom_model::department::RANK_STEP;
-use wecom_model::event::{ChangeContact, ChangeType};
 use wecom_model::scope::MemberPlace;
 use wecom_model::seed::CorpSeed;
 use wecom_model::user::new_openid;
@@ -229,17 +229,7 @@ impl Store {
     /// The member logs in to WeCom (or, 企业号, passes 二次验证 through user/authsucc): activated
     /// (status 1), and from now on its mobile is frozen.
     pub async fn login_member(&self, corpid: &str, userid: &str, origin: Origin, now: i64) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        let row = sqlx::query("UPDATE members SET active = 1 WHERE corpid = $1 AND userid_key = $2 RETURNING userid, active")
-            .bind(corpid)
-            .bind(userid.to_lowercase())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
-        let change = ChangeContact::new(ChangeType::UpdateUser).item("UserID", row.get::<String, _>("userid")).item("Status", 1);
-        record_change(&mut tx, corpid, origin, &change, now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.member_action(corpid, userid, MemberAction::Login, origin, now).await
     }
 
     /// Locks or unlocks a tag (an admin-console action on the legacy platform).

@@ -314,7 +314,8 @@ async fn upsert_app(tx: &mut Transaction<'static, Any>, corpid: &str, app: &AppS
         "INSERT INTO apps (corpid, agentid, name, description, allow_users, allow_parties, allow_tags, created_at, appid, contact_edit) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (corpid, agentid) DO UPDATE SET \
          name = excluded.name, description = excluded.description, allow_users = excluded.allow_users, \
-         allow_parties = excluded.allow_parties, allow_tags = excluded.allow_tags, contact_edit = excluded.contact_edit",
+         allow_parties = excluded.allow_parties, allow_tags = excluded.allow_tags, contact_edit = excluded.contact_edit, \
+         created_at = CASE WHEN $11 = 1 THEN excluded.created_at ELSE apps.created_at END",
     )
     .bind(corpid)
     .bind(app.agentid)
@@ -323,9 +324,10 @@ async fn upsert_app(tx: &mut Transaction<'static, Any>, corpid: &str, app: &AppS
     .bind(json_text(&app.allow_users))
     .bind(json_text(&app.allow_parties))
     .bind(json_text(&app.allow_tags))
-    .bind(now)
+    .bind(app.created_at().unwrap_or(now))
     .bind(new_appid())
     .bind(i64::from(app.contact_edit))
+    .bind(i64::from(app.created.is_some()))
     .execute(&mut **tx)
     .await?;
     upsert_credential(tx, corpid, Scope::App { agentid: app.agentid }, app.secret.as_deref(), &app.trusted_ips, now).await

@@ -2,11 +2,11 @@
 //! departments it fills, checks uniqueness and capacity, writes, and records its event.
 
 use crate::event::{record_change, Origin};
-use crate::{json_list, json_text, Backend, Result, Store};
+use crate::{json_list, json_text, Backend, Result, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 use std::collections::HashMap;
-use wecom_model::event::ChangeContact;
+use wecom_model::event::{ChangeContact, ChangeType};
 use wecom_model::user::{mobile_existed, Cursor, Member, Placement, DEPARTMENT_CAPACITY};
 use wecom_model::{ApiError, Errcode};
 
@@ -14,7 +14,13 @@ use wecom_model::{ApiError, Errcode};
 pub type Refusable = Result<std::result::Result<(), ApiError>>;
 
 const MEMBER_COLUMNS: &str = "m.userid_key, m.userid, m.name, m.alias, m.mobile, m.email, m.position, m.gender, m.english_name, \
-     m.telephone, m.weixinid, m.address, m.active, m.enable, m.direct_leader, m.main_department, m.extattr";
+     m.telephone, m.weixinid, m.address, m.active, m.enable, m.direct_leader, m.main_department, m.extattr, \
+     m.userid_generated, m.quit, m.biz_mail, m.biz_mail_alias, m.avatar_mediaid, m.external_position, m.external_profile";
+
+/// The columns a renamed member's new row copies from its old one (all but its identity).
+const COPIED_COLUMNS: &str = "name, alias, mobile, email, position, gender, english_name, telephone, weixinid, active, enable, \
+     created_at, direct_leader, main_department, extattr, address, avatar_mediaid, userid_generated, quit, biz_mail, biz_mail_alias, \
+     external_position, external_profile";
 
 /// A member row without its departments (added by [`attach`]).
 fn member_of(r: &AnyRow) -> Member {
@@ -37,7 +43,18 @@ fn member_of(r: &AnyRow) -> Member {
         main_department: r.get("main_department"),
         direct_leader: json_list(r, "direct_leader"),
         extattr: serde_json::from_str(&extattr).ok(),
+        userid_generated: r.get::<i64, _>("userid_generated") != 0,
+        quit: r.get::<i64, _>("quit") != 0,
+        biz_mail: r.get("biz_mail"),
+        biz_mail_alias: json_list(r, "biz_mail_alias"),
+        avatar_mediaid: r.get("avatar_mediaid"),
+        external_position: r.get("external_position"),
+        external_profile: serde_json::from_str(&r.get::<String, _>("external_profile")).ok(),
     }
+}
+
+fn json_or_empty(v: &Option<serde_json::Value>) -> String {
+    v.as_ref().map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// Gives each member its departments from `(userid_key, department_id, position, is_leader)` rows
@@ -68,7 +85,9 @@ fn conflict(e: &sqlx::Error) -> Option<ApiError> {
     }
     let what = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
     Some(
-        if what.contains("mobile") {
+        if what.contains("biz_mail") {
+            Errcode::BizMailExisted
+        } else if what.contains("mobile") {
             Errcode::MobileExisted
         } else if what.contains("email") {
             Errcode::EmailExisted
@@ -207,8 +226,9 @@ impl Store {
         }
         let inserted = sqlx::query(
             "INSERT INTO members (corpid, userid_key, userid, name, alias, mobile, email, position, gender, english_name, telephone, \
-             weixinid, active, enable, created_at, direct_leader, main_department, extattr, address) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             weixinid, active, enable, created_at, direct_leader, main_department, extattr, address, userid_generated, biz_mail, \
+             biz_mail_alias, avatar_mediaid, external_position, external_profile) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
         )
         .bind(corpid)
         .bind(&key)
@@ -227,8 +247,14 @@ impl Store {
         .bind(now)
         .bind(json_text(&m.direct_leader))
         .bind(m.main_department)
-        .bind(m.extattr.as_ref().map(|v| v.to_string()).unwrap_or_default())
+        .bind(json_or_empty(&m.extattr))
         .bind(&m.address)
+        .bind(i64::from(m.userid_generated))
+        .bind(&m.biz_mail)
+        .bind(json_text(&m.biz_mail_alias))
+        .bind(&m.avatar_mediaid)
+        .bind(&m.external_position)
+        .bind(json_or_empty(&m.external_profile))
         .execute(&mut *tx)
         .await;
         if let Err(e) = inserted {
@@ -247,7 +273,7 @@ impl Store {
         F: FnOnce(&Member) -> std::result::Result<(Member, Option<ChangeContact>), ApiError>,
     {
         let mut tx = self.write.begin().await?;
-        let key = userid.to_lowercase();
+        let mut key = userid.to_lowercase();
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE",
             // The single writer connection already serialises SQLite writers.
@@ -260,13 +286,21 @@ impl Store {
             Ok(applied) => applied,
             Err(refused) => return Ok(Err(refused)),
         };
+        if new.userid != old.userid {
+            match rename(&mut tx, corpid, &old.userid, &new.userid).await? {
+                Ok(new_key) => key = new_key,
+                Err(refused) => return Ok(Err(refused)),
+            }
+        }
         let entered_before = old.department_ids();
         if let Err(refused) = self.admit(&mut tx, corpid, &key, &new, &entered_before).await? {
             return Ok(Err(refused));
         }
         let updated = sqlx::query(
             "UPDATE members SET name = $3, alias = $4, mobile = $5, email = $6, position = $7, gender = $8, english_name = $9, \
-             telephone = $10, weixinid = $11, enable = $12, direct_leader = $13, main_department = $14, extattr = $15, address = $16 \
+             telephone = $10, weixinid = $11, enable = $12, direct_leader = $13, main_department = $14, extattr = $15, address = $16, \
+             userid = $17, userid_generated = $18, biz_mail = $19, biz_mail_alias = $20, avatar_mediaid = $21, \
+             external_position = $22, external_profile = $23 \
              WHERE corpid = $1 AND userid_key = $2",
         )
         .bind(corpid)
@@ -283,8 +317,15 @@ impl Store {
         .bind(i64::from(new.enable))
         .bind(json_text(&new.direct_leader))
         .bind(new.main_department)
-        .bind(new.extattr.as_ref().map(|v| v.to_string()).unwrap_or_default())
+        .bind(json_or_empty(&new.extattr))
         .bind(&new.address)
+        .bind(&new.userid)
+        .bind(i64::from(new.userid_generated))
+        .bind(&new.biz_mail)
+        .bind(json_text(&new.biz_mail_alias))
+        .bind(&new.avatar_mediaid)
+        .bind(&new.external_position)
+        .bind(json_or_empty(&new.external_profile))
         .execute(&mut *tx)
         .await;
         if let Err(e) = updated {
@@ -356,7 +397,11 @@ impl Store {
             ("mobile", &m.mobile, Errcode::MobileExisted),
             ("email", &m.email, Errcode::EmailExisted),
             ("weixinid", &m.weixinid, Errcode::WeixinidExisted),
-        ] {
+            ("biz_mail", &m.biz_mail, Errcode::BizMailExisted),
+        ]
+        .into_iter()
+        .chain(m.biz_mail_alias.iter().map(|a| ("biz_mail", a, Errcode::BizMailExisted)))
+        {
             if value.is_empty() {
                 continue;
             }
@@ -398,4 +443,111 @@ pub(crate) async fn children_used(tx: &mut Transaction<'static, Any>, corpid: &s
     .fetch_one(&mut **tx)
     .await?
     .get(0))
+}
+
+/// What a member does by itself (control API member actions, user/authsucc).
+pub(crate) enum MemberAction {
+    /// Logs in (企业号: follows): active, status 1, the mobile frozen from now on.
+    Login,
+    /// Leaves the corp: WeCom status 5.
+    Leave,
+}
+
+/// Moves a member to a new userid (user/update new_userid) inside the update's transaction: a
+/// new row under the new key takes the old row's fields, its departments, tags and openids, and
+/// every other member's direct_leader and app visible range naming it follow. Answers the new
+/// key, or 60102 when another member holds the new userid (ignoring case).
+async fn rename(tx: &mut Transaction<'static, Any>, corpid: &str, old: &str, new: &str) -> Result<std::result::Result<String, ApiError>> {
+    let (old_key, new_key) = (old.to_lowercase(), new.to_lowercase());
+    if old_key != new_key {
+        let taken = sqlx::query("SELECT 1 FROM members WHERE corpid = $1 AND userid_key = $2")
+            .bind(corpid)
+            .bind(&new_key)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if taken.is_some() {
+            return Ok(Err(Errcode::UseridExisted.into()));
+        }
+        // The unique contact columns are freed on the old row first; the update that follows
+        // writes them onto the new one.
+        sqlx::query("UPDATE members SET mobile = '', email = '', weixinid = '', biz_mail = '' WHERE corpid = $1 AND userid_key = $2")
+            .bind(corpid)
+            .bind(&old_key)
+            .execute(&mut **tx)
+            .await?;
+        let copy = format!(
+            "INSERT INTO members (corpid, userid_key, userid, {COPIED_COLUMNS}) \
+             SELECT corpid, $3, $4, {COPIED_COLUMNS} FROM members WHERE corpid = $1 AND userid_key = $2"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(copy)).bind(corpid).bind(&old_key).bind(&new_key).bind(new).execute(&mut **tx).await?;
+        for sql in [
+            "UPDATE member_departments SET userid_key = $3 WHERE corpid = $1 AND userid_key = $2",
+            "UPDATE tag_users SET userid_key = $3 WHERE corpid = $1 AND userid_key = $2",
+            "UPDATE openids SET userid_key = $3 WHERE corpid = $1 AND userid_key = $2",
+            "DELETE FROM members WHERE corpid = $1 AND userid_key = $2",
+        ] {
+            sqlx::query(sql).bind(corpid).bind(&old_key).bind(&new_key).execute(&mut **tx).await?;
+        }
+    }
+    // userid lists stored as JSON text: find the rows that may name the member, then replace
+    // the exact entries (ignoring case).
+    let pattern = format!("%\"{old_key}\"%");
+    for (table, id, list) in [("members", "userid_key", "direct_leader"), ("apps", "agentid", "allow_users")] {
+        let sql = format!("SELECT CAST({id} AS TEXT) AS id, {list} FROM {table} WHERE corpid = $1 AND LOWER({list}) LIKE $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(corpid).bind(&pattern).fetch_all(&mut **tx).await?;
+        for r in rows {
+            let mut users: Vec<String> = json_list(&r, list);
+            let before = users.clone();
+            users.iter_mut().filter(|u| u.eq_ignore_ascii_case(old)).for_each(|u| *u = new.to_string());
+            if users != before {
+                let sql = format!("UPDATE {table} SET {list} = $3 WHERE corpid = $1 AND CAST({id} AS TEXT) = $2");
+                let id: String = r.get("id");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(corpid).bind(id).bind(json_text(&users)).execute(&mut **tx).await?;
+            }
+        }
+    }
+    Ok(Ok(new_key))
+}
+
+impl Store {
+    /// Member action: the member leaves the corp (退出企业, WeCom status 5).
+    pub async fn leave_member(&self, corpid: &str, userid: &str, origin: Origin, now: i64) -> Result<()> {
+        self.member_action(corpid, userid, MemberAction::Leave, origin, now).await
+    }
+
+    /// Applies what the member did by itself, recorded as an update_user with its new Status.
+    pub(crate) async fn member_action(&self, corpid: &str, userid: &str, action: MemberAction, origin: Origin, now: i64) -> Result<()> {
+        let (sql, status) = match action {
+            MemberAction::Login => ("UPDATE members SET active = 1 WHERE corpid = $1 AND userid_key = $2 RETURNING userid", 1),
+            MemberAction::Leave => ("UPDATE members SET quit = 1 WHERE corpid = $1 AND userid_key = $2 RETURNING userid", 5),
+        };
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(sql)
+            .bind(corpid)
+            .bind(userid.to_lowercase())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
+        let change = ChangeContact::new(ChangeType::UpdateUser).item("UserID", row.get::<String, _>("userid")).item("Status", status);
+        record_change(&mut tx, corpid, origin, &change, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The image an avatar_mediaid names. Members take their avatar from an uploaded image; until
+    /// media exists (media/upload, issue 6) no media id is known, so every one answers 301015.
+    pub async fn avatar_image(&self, _corpid: &str, _media_id: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// When an app was created (unix seconds): apps created after 2022-06-20 no longer see the
+    /// members' sensitive fields.
+    pub async fn app_created_at(&self, corpid: &str, agentid: i64) -> Result<Option<i64>> {
+        Ok(sqlx::query("SELECT created_at FROM apps WHERE corpid = $1 AND agentid = $2")
+            .bind(corpid)
+            .bind(agentid)
+            .fetch_optional(&self.read)
+            .await?
+            .map(|r| r.get(0)))
+    }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use wecom_model::credential::Scope;
 use wecom_model::scope::{Range, WriteRange};
-use wecom_model::user::{self, openid_agent, openid_view, userid_view, Cursor, Member, MemberBody};
+use wecom_model::user::{self, openid_agent, openid_view, user_fields, userid_view, Cursor, Member, MemberBody, Sensitive};
 use wecom_model::{ApiError, Dialect, Errcode};
 use wecom_store::Origin;
 
@@ -89,6 +89,24 @@ async fn may_write(app: &App, caller: &Caller, wr: &WriteRange, departments: &[i
     Ok(())
 }
 
+/// Whether the caller sees the members' sensitive fields (apps created after 2022-06-20 do not).
+async fn sensitive(app: &App, caller: &Caller) -> Result<Sensitive, Failure> {
+    let created = match caller.scope {
+        Scope::App { agentid } => app.store.app_created_at(&caller.corpid, agentid).await.map_err(internal)?,
+        Scope::ContactSync | Scope::Group { .. } | Scope::Chat => None,
+    };
+    Ok(user_fields::sensitive(caller.scope, created))
+}
+
+/// An avatar_mediaid must name an uploaded image (301015).
+async fn check_avatar(app: &App, caller: &Caller, media_id: Option<&str>) -> Result<(), Failure> {
+    let Some(id) = media_id.filter(|id| !id.is_empty()) else { return Ok(()) };
+    match app.store.avatar_image(&caller.corpid, id).await.map_err(internal)? {
+        Some(_) => Ok(()),
+        None => Err(Failure::new(Errcode::InvalidMediaid, Some(caller.dialect()))),
+    }
+}
+
 /// A member the caller can read; one outside its range is "not found", as the platform answers.
 async fn readable(app: &App, caller: &Caller, userid: Option<&str>) -> Result<Member, Failure> {
     let fail = |e: Errcode| Failure::new(e, Some(caller.dialect()));
@@ -106,6 +124,7 @@ pub async fn create(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: MemberBody = req.json(dialect)?;
     let m = user::create(dialect, body).map_err(refused(dialect))?;
     may_write(app, caller, &wr, &m.department_ids()).await?;
+    check_avatar(app, caller, Some(&m.avatar_mediaid)).await?;
     let change = user::created_event(&m);
     app.store
         .create_member(&caller.corpid, &m, Origin::Caller(caller.scope), &change, req.now)
@@ -117,7 +136,7 @@ pub async fn create(app: &App, req: &Request, caller: &Caller) -> Fields {
 
 pub async fn get(app: &App, req: &Request, caller: &Caller) -> Fields {
     let m = readable(app, caller, req.query.get("userid")).await?;
-    Ok(user::view(caller.dialect(), &m))
+    Ok(user::view(caller.dialect(), &m, sensitive(app, caller).await?))
 }
 
 pub async fn update(app: &App, req: &Request, caller: &Caller) -> Fields {
@@ -129,6 +148,8 @@ pub async fn update(app: &App, req: &Request, caller: &Caller) -> Fields {
     let current = app.store.member(&caller.corpid, &userid).await.map_err(internal)?.ok_or(fail(Errcode::UseridNotFound))?;
     may_write(app, caller, &wr, &current.department_ids()).await?;
     may_write(app, caller, &wr, body.department.as_deref().unwrap_or_default()).await?;
+    check_avatar(app, caller, body.avatar_mediaid.as_deref()).await?;
+    let renames = body.new_userid.as_deref().is_some_and(|n| n != current.userid);
     let apply = |old: &Member| {
         let new = user::update(dialect, old, body)?;
         let change = user::updated_event(old, &new);
@@ -139,6 +160,10 @@ pub async fn update(app: &App, req: &Request, caller: &Caller) -> Fields {
         .await
         .map_err(internal)?
         .map_err(refused(dialect))?;
+    if renames {
+        // Apps' visible ranges may name the member: cached ranges must be read again.
+        crate::control::credentials_changed(app).await;
+    }
     Ok(Map::new())
 }
 
@@ -191,7 +216,7 @@ async fn department_members(app: &App, req: &Request, caller: &Caller) -> Result
     let fetch_child = req.query.get("fetch_child") == Some("1");
     let mut members = app.store.department_members(&caller.corpid, id, fetch_child).await.map_err(internal)?;
     if let Some(bits) = user::status_filter(caller.dialect(), req.query.get("status")) {
-        members.retain(|m| m.status() & bits != 0);
+        members.retain(|m| m.status(caller.dialect()) & bits != 0);
     }
     Ok(members)
 }
@@ -205,8 +230,9 @@ pub async fn simplelist(app: &App, req: &Request, caller: &Caller) -> Fields {
 
 pub async fn list(app: &App, req: &Request, caller: &Caller) -> Fields {
     let members = department_members(app, req, caller).await?;
+    let sensitive = sensitive(app, caller).await?;
     let mut m = Map::new();
-    m.insert("userlist".into(), members.iter().map(|u| Value::Object(user::view(caller.dialect(), u))).collect());
+    m.insert("userlist".into(), members.iter().map(|u| Value::Object(user::view(caller.dialect(), u, sensitive))).collect());
     Ok(m)
 }
 

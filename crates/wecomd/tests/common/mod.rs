@@ -31,12 +31,14 @@ contact_sync_secret = "sync-secret-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 [[corp.app]]
 agentid = 1000002
 name = "Notify"
+created = "2021-03-01"
 secret = "app-secret-1000002-xxxxxxxxxxxxxxxxxxxxxxxx"
 allow_parties = [1]
 
 [[corp.app]]
 agentid = 1000003
 name = "Approval"
+created = "2021-03-01"
 secret = "app-secret-1000003-xxxxxxxxxxxxxxxxxxxxxxxx"
 allow_parties = [2]
 
@@ -98,6 +100,7 @@ name = "Other Corp"
 [[corp.app]]
 agentid = 1000002
 name = "Other"
+created = "2021-03-01"
 secret = "other-corp-secret-xxxxxxxxxxxxxxxxxxxxxxxxx"
 "#;
 
