@@ -2,7 +2,7 @@
 //! dialects that serve it. A request is decoded into an [`Endpoint`] once; everything after that
 //! dispatches on the enum (the shape of Garage's S3 router).
 
-use crate::Dialect;
+use crate::{Dialect, Errcode};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +37,22 @@ pub enum Endpoint {
     TagAddtagusers,
     TagDeltagusers,
     TagList,
+    AgentGet,
+    AgentSet,
+    AgentList,
+    MenuCreate,
+    MenuGet,
+    MenuDelete,
+    KfSend,
+    KfList,
+    ShakearoundGetshakeinfo,
+    CardCreate,
+    CardGet,
+    CardBatchget,
+    CardDelete,
+    CardModifystock,
+    CardQrcodeCreate,
+    CardMpnewsGethtml,
 }
 
 /// GET endpoints take everything from the query; POST endpoints a JSON body as well.
@@ -59,6 +75,8 @@ pub enum Credential {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialects {
     Both,
+    /// Only the 企业号: the APIs WeCom removed (kf, shakearound, card; legacy-api.md §8).
+    Legacy,
 }
 
 /// Whether a legacy success body carries errcode/errmsg (legacy-api.md §1.3). WeCom always does.
@@ -113,6 +131,22 @@ impl Endpoint {
         Endpoint::TagAddtagusers,
         Endpoint::TagDeltagusers,
         Endpoint::TagList,
+        Endpoint::AgentGet,
+        Endpoint::AgentSet,
+        Endpoint::AgentList,
+        Endpoint::MenuCreate,
+        Endpoint::MenuGet,
+        Endpoint::MenuDelete,
+        Endpoint::KfSend,
+        Endpoint::KfList,
+        Endpoint::ShakearoundGetshakeinfo,
+        Endpoint::CardCreate,
+        Endpoint::CardGet,
+        Endpoint::CardBatchget,
+        Endpoint::CardDelete,
+        Endpoint::CardModifystock,
+        Endpoint::CardQrcodeCreate,
+        Endpoint::CardMpnewsGethtml,
     ];
 
     pub fn spec(self) -> Spec {
@@ -150,6 +184,22 @@ impl Endpoint {
             Endpoint::TagAddtagusers => ("tag/addtagusers", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::TagDeltagusers => ("tag/deltagusers", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::TagList => ("tag/list", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::AgentGet => ("agent/get", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::AgentSet => ("agent/set", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::AgentList => ("agent/list", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MenuCreate => ("menu/create", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MenuGet => ("menu/get", Get, AccessToken, Dialects::Both, Bare),
+            Endpoint::MenuDelete => ("menu/delete", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::KfSend => ("kf/send", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::KfList => ("kf/list", Get, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::ShakearoundGetshakeinfo => ("shakearound/getshakeinfo", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardCreate => ("card/create", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardGet => ("card/get", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardBatchget => ("card/batchget", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardDelete => ("card/delete", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardModifystock => ("card/modifystock", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardQrcodeCreate => ("card/qrcode/create", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardMpnewsGethtml => ("card/mpnews/gethtml", Post, AccessToken, Dialects::Legacy, Envelope),
         };
         let success_errmsg = match self {
             Endpoint::DepartmentCreate | Endpoint::UserCreate | Endpoint::TagCreate => "created",
@@ -176,6 +226,18 @@ impl Endpoint {
     pub fn serves(self, dialect: Dialect) -> bool {
         match (self.spec().dialects, dialect) {
             (Dialects::Both, _) => true,
+            (Dialects::Legacy, d) => d == Dialect::Legacy,
+        }
+    }
+
+    /// What a caller whose dialect does not serve the endpoint is answered, or `None` when it
+    /// does. WeCom callers of the APIs it removed get 48005 (compatibility ledger, "APIs removed
+    /// in WeCom").
+    pub fn refusal(self, dialect: Dialect) -> Option<Errcode> {
+        match self.spec().dialects {
+            _ if self.serves(dialect) => None,
+            Dialects::Legacy => Some(Errcode::ApiDeprecated),
+            Dialects::Both => None,
         }
     }
 
@@ -258,6 +320,25 @@ mod tests {
         assert_eq!(Endpoint::DepartmentSimplelist.error_fields()["department_id"], Value::Array(vec![]));
         assert_eq!(Endpoint::UserGet.error_fields()["is_leader_in_dept"], Value::Array(vec![]));
         assert_eq!(Endpoint::UserListId.error_fields()["dept_user"], Value::Array(vec![]));
+    }
+
+    #[test]
+    fn removed_apis_are_legacy_only_and_deprecated_for_wecom() {
+        for e in [Endpoint::KfSend, Endpoint::KfList, Endpoint::ShakearoundGetshakeinfo, Endpoint::CardCreate, Endpoint::CardMpnewsGethtml]
+        {
+            assert!(e.serves(Dialect::Legacy) && !e.serves(Dialect::WeCom), "{e:?}");
+            assert_eq!(e.refusal(Dialect::WeCom), Some(Errcode::ApiDeprecated));
+            assert_eq!(e.refusal(Dialect::Legacy), None);
+        }
+        assert_eq!(Endpoint::AgentGet.refusal(Dialect::WeCom), None);
+        assert_eq!(Endpoint::from_path("card/qrcode/create"), Some(Endpoint::CardQrcodeCreate));
+    }
+
+    #[test]
+    fn legacy_menu_get_is_bare() {
+        assert!(!Endpoint::MenuGet.success_has_envelope(Dialect::Legacy));
+        assert!(Endpoint::MenuCreate.success_has_envelope(Dialect::Legacy));
+        assert!(Endpoint::MenuGet.success_has_envelope(Dialect::WeCom));
     }
 
     #[test]

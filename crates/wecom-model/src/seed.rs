@@ -2,7 +2,9 @@
 //! members and tags. Loading a seed is an upsert of what it names, so loading it twice changes
 //! nothing. Parsing and cross-checks are here; the store applies it in one transaction.
 
+use crate::agent::{AppType, AttributeChange};
 use crate::credential::{is_valid_corpid, is_well_formed_secret, Scope};
+use crate::removed::Kf;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -32,6 +34,8 @@ pub struct CorpSeed {
     pub member: Vec<MemberSeed>,
     #[serde(default)]
     pub tag: Vec<TagSeed>,
+    /// The 企业号's 企业客服 (kf/list, kf/send).
+    pub kf: Option<Kf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -53,6 +57,18 @@ pub struct AppSeed {
     /// Granted 通讯录编辑 (contact edit): may write contacts within its visible departments.
     #[serde(default)]
     pub contact_edit: bool,
+    /// What agent/get shows (logo, 企业号 type, home_url, flags, close); left out keeps the app's
+    /// current value (the defaults for a new app).
+    pub square_logo_url: Option<String>,
+    #[serde(rename = "type")]
+    pub app_type: Option<AppType>,
+    pub home_url: Option<String>,
+    pub chat_extension_url: Option<String>,
+    pub redirect_domain: Option<String>,
+    pub report_location_flag: Option<i64>,
+    pub isreportenter: Option<bool>,
+    pub isreportuser: Option<bool>,
+    pub close: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -252,7 +268,25 @@ impl Seed {
 
 impl AppSeed {
     pub fn check(&self) -> Result<(), String> {
-        check_credential(self.secret.as_deref(), &self.trusted_ips)
+        check_credential(self.secret.as_deref(), &self.trusted_ips)?;
+        self.attributes().check()
+    }
+
+    /// The agent/get attributes the seed gives (name and description included).
+    pub fn attributes(&self) -> AttributeChange {
+        AttributeChange {
+            name: Some(self.name.clone()),
+            description: (!self.description.is_empty()).then(|| self.description.clone()),
+            square_logo_url: self.square_logo_url.clone(),
+            app_type: self.app_type,
+            home_url: self.home_url.clone(),
+            chat_extension_url: self.chat_extension_url.clone(),
+            redirect_domain: self.redirect_domain.clone(),
+            report_location_flag: self.report_location_flag,
+            isreportenter: self.isreportenter,
+            isreportuser: self.isreportuser,
+            close: self.close,
+        }
     }
 }
 

@@ -102,8 +102,8 @@ async fn authorize(app: &App, req: &Request) -> Result<(Caller, Slot), Failure> 
     let caller = app.auth.caller(&app.store, req.query.get("access_token"), req.ip, req.now).await?;
     let dialect = Some(caller.dialect());
     let fail = |e| Failure::new(e, dialect);
-    if !req.endpoint.serves(caller.dialect()) {
-        return Err(fail(Errcode::ApiForbidden));
+    if let Some(refusal) = req.endpoint.refusal(caller.dialect()) {
+        return Err(fail(refusal));
     }
     let debug = req.query.get("debug").map(Cow::Borrowed) == Some(Cow::Borrowed("1"));
     app.limits.corp_api(&caller.corpid, req.endpoint, debug, req.now).map_err(fail)?;

@@ -1,18 +1,22 @@
 //! One store over two backends. SQL is written once with `$N` placeholders, which both SQLite and
 //! PostgreSQL accept through sqlx's Any driver, and the schema uses only types both read alike.
 
+mod agent;
 mod contact;
 mod corp;
 mod credential;
 mod department;
 mod event;
 mod member;
+mod menu;
+mod removed;
 mod tag;
 
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
+pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -155,6 +159,11 @@ impl Store {
             "mgmt_groups",
             "apps",
             "corps",
+            "menus",
+            "kf",
+            "kf_messages",
+            "shake_tickets",
+            "cards",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }
