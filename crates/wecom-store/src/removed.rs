@@ -143,9 +143,9 @@ impl Store {
         Ok(row.map(|r| (serde_json::from_str(&r.get::<String, _>(0)).unwrap_or(Value::Null), r.get(1))))
     }
 
-    /// One page of card ids (oldest first) and how many cards there are.
+    /// One page of card ids (in card_id order, stable across pages) and how many cards there are.
     pub async fn card_ids(&self, corpid: &str, offset: i64, count: i64) -> Result<(Vec<String>, i64)> {
-        let ids = sqlx::query("SELECT card_id FROM cards WHERE corpid = $1 ORDER BY created_at, card_id LIMIT $2 OFFSET $3")
+        let ids = sqlx::query("SELECT card_id FROM cards WHERE corpid = $1 ORDER BY card_id LIMIT $2 OFFSET $3")
             .bind(corpid)
             .bind(count)
             .bind(offset)
