@@ -2,19 +2,11 @@
 lists only its own app; the 企业号 shows round_logo_url, type, chat_extension_url, isreportuser
 and lists every app its 管理组 may use or manage. What one dialect writes the other reads."""
 
-import pytest
-from wechatpy.exceptions import WeChatClientException
-
-from support import APP_AGENTID, APP_SECRET, CORPID, GROUP2_SECRET, GROUP_SECRET, RESTRICTED_AGENTID, SYNC_SECRET, assert_wecom_errmsg
+from support import APP_AGENTID, APP_SECRET, CORPID, GROUP2_SECRET, GROUP_SECRET, RESTRICTED_AGENTID, SYNC_SECRET, assert_wecom_errmsg, raises
 
 WECOM_ONLY = {"home_url"}
 LEGACY_ONLY = {"round_logo_url", "type", "chat_extension_url", "isreportuser"}
 
-
-def raises(call, *args, **kwargs):
-    with pytest.raises(WeChatClientException) as e:
-        call(*args, **kwargs)
-    return e.value
 
 
 def test_one_app_two_views(server):

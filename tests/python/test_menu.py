@@ -1,10 +1,7 @@
 """Menus through wechatpy's client.menu, in both dialects on one app: the 企业号's menu/get answers
 without errcode (`{"menu":{"button":…}}`), WeCom's with it (`{"errcode":0,…,"button":…}`)."""
 
-import pytest
-from wechatpy.exceptions import WeChatClientException
-
-from support import APP_AGENTID, APP_SECRET, GROUP2_SECRET, GROUP_SECRET, RESTRICTED_AGENTID, assert_wecom_errmsg
+from support import APP_AGENTID, APP_SECRET, GROUP2_SECRET, GROUP_SECRET, RESTRICTED_AGENTID, assert_wecom_errmsg, raises
 
 MENU = {
     "button": [
@@ -20,11 +17,6 @@ MENU = {
     ]
 }
 
-
-def raises(call, *args):
-    with pytest.raises(WeChatClientException) as e:
-        call(*args)
-    return e.value
 
 
 def test_menu_lifecycle_in_both_dialects(server):

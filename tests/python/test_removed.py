@@ -1,16 +1,8 @@
 """The 企业号 APIs WeCom removed: a legacy token is served (企业客服 from the control API, kf/send
 recorded, shakes, cards); a WeCom token gets 48005 "api deprecated" from each."""
 
-import pytest
-from wechatpy.exceptions import WeChatClientException
+from support import APP_SECRET, CORPID, GROUP_SECRET, assert_wecom_errmsg, raises
 
-from support import APP_SECRET, CORPID, GROUP_SECRET, assert_wecom_errmsg
-
-
-def raises(call, *args, **kwargs):
-    with pytest.raises(WeChatClientException) as e:
-        call(*args, **kwargs)
-    return e.value
 
 
 def test_wecom_gets_api_deprecated(server):

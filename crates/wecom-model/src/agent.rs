@@ -76,12 +76,10 @@ impl Default for Attributes {
     }
 }
 
-/// Attributes a seed or the control API may give an app; what is left out keeps its value.
+/// What agent/get shows besides name and description, as a seed, the control API or agent/set
+/// changes it; what is left out keeps its value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttributeChange {
-    pub name: Option<String>,
-    pub description: Option<String>,
+pub struct Settings {
     pub square_logo_url: Option<String>,
     #[serde(rename = "type")]
     pub app_type: Option<AppType>,
@@ -94,41 +92,64 @@ pub struct AttributeChange {
     pub close: Option<bool>,
 }
 
+/// A change to an app: name, description and settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(flatten)]
+    pub settings: Settings,
+    /// Keys no app has, refused by `check` (serde cannot deny unknown fields beside a flatten).
+    #[serde(flatten, skip_serializing)]
+    pub unknown: Map<String, Value>,
+}
+
+/// Refuses keys a flattened body did not know.
+pub fn no_unknown(unknown: &Map<String, Value>) -> Result<(), String> {
+    match unknown.keys().next() {
+        Some(k) => Err(format!("unknown field `{k}`")),
+        None => Ok(()),
+    }
+}
+
 impl AttributeChange {
     pub fn apply(&self, a: &mut Attributes) {
+        let c = &self.settings;
         let set = |to: &mut String, from: &Option<String>| {
             if let Some(v) = from {
                 to.clone_from(v);
             }
         };
-        set(&mut a.square_logo_url, &self.square_logo_url);
-        set(&mut a.home_url, &self.home_url);
-        set(&mut a.chat_extension_url, &self.chat_extension_url);
-        set(&mut a.redirect_domain, &self.redirect_domain);
-        a.app_type = self.app_type.unwrap_or(a.app_type);
-        a.report_location_flag = self.report_location_flag.unwrap_or(a.report_location_flag);
-        a.isreportenter = self.isreportenter.unwrap_or(a.isreportenter);
-        a.isreportuser = self.isreportuser.unwrap_or(a.isreportuser);
-        a.close = self.close.unwrap_or(a.close);
+        set(&mut a.square_logo_url, &c.square_logo_url);
+        set(&mut a.home_url, &c.home_url);
+        set(&mut a.chat_extension_url, &c.chat_extension_url);
+        set(&mut a.redirect_domain, &c.redirect_domain);
+        a.app_type = c.app_type.unwrap_or(a.app_type);
+        a.report_location_flag = c.report_location_flag.unwrap_or(a.report_location_flag);
+        a.isreportenter = c.isreportenter.unwrap_or(a.isreportenter);
+        a.isreportuser = c.isreportuser.unwrap_or(a.isreportuser);
+        a.close = c.close.unwrap_or(a.close);
     }
 
     /// What the control API and seeds may set: the same bounds agent/set keeps, so that a seeded
     /// app is one the platform could hold.
     pub fn check(&self) -> Result<(), String> {
+        no_unknown(&self.unknown)?;
         let msg = |e: ApiError| e.text.into_owned();
+        let c = &self.settings;
         if let Some(n) = &self.name {
             check_name(n).map_err(|e| msg(e.into()))?;
         }
         if let Some(d) = &self.description {
             check_description(d).map_err(|e| msg(e.into()))?;
         }
-        for url in [&self.home_url, &self.chat_extension_url].into_iter().flatten().filter(|u| !u.is_empty()) {
+        for url in [&c.home_url, &c.chat_extension_url].into_iter().flatten().filter(|u| !u.is_empty()) {
             check_url(url).map_err(|e| format!("{url:?}: {}", msg(e.into())))?;
         }
-        if let Some(d) = self.redirect_domain.as_deref().filter(|d| !d.is_empty()) {
+        if let Some(d) = c.redirect_domain.as_deref().filter(|d| !d.is_empty()) {
             check_redirect_domain(d).map_err(|e| format!("{d:?}: {}", msg(e.into())))?;
         }
-        if let Some(f) = self.report_location_flag {
+        if let Some(f) = c.report_location_flag {
             check_report_location_flag(Dialect::Legacy, f).map_err(|e| msg(e.into()))?;
         }
         Ok(())
@@ -303,11 +324,11 @@ pub fn set_change(dialect: Dialect, body: &SetBody, current: &Attributes) -> Res
     let mut c = AttributeChange::default();
     if let Some(f) = body.report_location_flag {
         check_report_location_flag(dialect, f)?;
-        c.report_location_flag = Some(f);
+        c.settings.report_location_flag = Some(f);
     }
     if let Some(m) = &body.logo_mediaid {
         check_media_id(m)?;
-        c.square_logo_url = Some(logo_url(m));
+        c.settings.square_logo_url = Some(logo_url(m));
     }
     if let Some(n) = &body.name {
         check_name(n)?;
@@ -321,29 +342,29 @@ pub fn set_change(dialect: Dialect, body: &SetBody, current: &Attributes) -> Res
         if !d.is_empty() {
             check_redirect_domain(d)?;
         }
-        c.redirect_domain = Some(d.clone());
+        c.settings.redirect_domain = Some(d.clone());
     }
-    c.isreportenter = flag("isreportenter", body.isreportenter)?;
+    c.settings.isreportenter = flag("isreportenter", body.isreportenter)?;
     if dialect == Dialect::Legacy {
-        c.isreportuser = flag("isreportuser", body.isreportuser)?;
+        c.settings.isreportuser = flag("isreportuser", body.isreportuser)?;
         if let Some(t) = body.app_type {
-            c.app_type = Some(AppType::try_from(t).map_err(|e| ApiError::with_detail(Errcode::InvalidRequestParameter, e))?);
+            c.settings.app_type = Some(AppType::try_from(t).map_err(|e| ApiError::with_detail(Errcode::InvalidRequestParameter, e))?);
         }
         if let Some(u) = &body.chat_extension_url {
             if !u.is_empty() {
                 check_url(u)?;
             }
-            c.chat_extension_url = Some(u.clone());
+            c.settings.chat_extension_url = Some(u.clone());
         }
     }
     if let Some(u) = &body.home_url {
-        if dialect == Dialect::Legacy && c.app_type.unwrap_or(current.app_type) != AppType::Homepage {
+        if dialect == Dialect::Legacy && c.settings.app_type.unwrap_or(current.app_type) != AppType::Homepage {
             return Err(ApiError::with_detail(Errcode::InvalidRequestParameter, "home_url is only for homepage apps (type 2)"));
         }
         if !u.is_empty() {
             check_url(u)?;
         }
-        c.home_url = Some(u.clone());
+        c.settings.home_url = Some(u.clone());
     }
     Ok(c)
 }
@@ -457,7 +478,7 @@ mod tests {
         let cur = Attributes::default();
         let set = |d, v: Value| set_change(d, &serde_json::from_value(v).unwrap(), &cur);
         assert_eq!(code(set(Dialect::WeCom, json!({ "report_location_flag": 2 }))), 40059);
-        assert_eq!(set(Dialect::Legacy, json!({ "report_location_flag": 2 })).unwrap().report_location_flag, Some(2));
+        assert_eq!(set(Dialect::Legacy, json!({ "report_location_flag": 2 })).unwrap().settings.report_location_flag, Some(2));
         assert_eq!(code(set(Dialect::WeCom, json!({ "name": "" }))), 45022);
         assert_eq!(code(set(Dialect::WeCom, json!({ "name": "名".repeat(33) }))), 45022);
         assert!(set(Dialect::WeCom, json!({ "name": "名".repeat(32) })).is_ok());
@@ -475,10 +496,10 @@ mod tests {
         // 企业号: home_url only for homepage apps; type may be set in the same call.
         assert_eq!(code(set(Dialect::Legacy, json!({ "home_url": "https://a.example.com" }))), 40058);
         let c = set(Dialect::Legacy, json!({ "type": 2, "home_url": "https://a.example.com" })).unwrap();
-        assert_eq!(c.home_url.as_deref(), Some("https://a.example.com"));
+        assert_eq!(c.settings.home_url.as_deref(), Some("https://a.example.com"));
         assert_eq!(code(set(Dialect::Legacy, json!({ "type": 3 }))), 40058);
         assert_eq!(code(set(Dialect::Legacy, json!({ "chat_extension_url": "ftp://x" }))), 45034);
-        assert_eq!(set(Dialect::Legacy, json!({ "isreportuser": 1 })).unwrap().isreportuser, Some(true));
+        assert_eq!(set(Dialect::Legacy, json!({ "isreportuser": 1 })).unwrap().settings.isreportuser, Some(true));
     }
 
     #[test]
@@ -506,8 +527,13 @@ mod tests {
 
     #[test]
     fn seeded_attributes_keep_the_same_bounds() {
-        assert!(AttributeChange { home_url: Some("nope".into()), ..Default::default() }.check().is_err());
-        assert!(AttributeChange { report_location_flag: Some(3), ..Default::default() }.check().is_err());
-        assert!(AttributeChange { name: Some("Ok".into()), home_url: Some(String::new()), ..Default::default() }.check().is_ok());
+        let change = |v: Value| serde_json::from_value::<AttributeChange>(v).unwrap();
+        assert!(change(json!({ "home_url": "nope" })).check().is_err());
+        assert!(change(json!({ "report_location_flag": 3 })).check().is_err());
+        assert_eq!(change(json!({ "hmoe_url": "x" })).check(), Err("unknown field `hmoe_url`".into()));
+        let ok = change(json!({ "name": "Ok", "home_url": "", "type": 2 }));
+        assert_eq!(ok.settings.app_type, Some(AppType::Homepage));
+        assert!(ok.check().is_ok());
+        assert!(serde_json::from_value::<AttributeChange>(json!({ "type": 3 })).is_err());
     }
 }

@@ -2,10 +2,11 @@
 //! members and tags. Loading a seed is an upsert of what it names, so loading it twice changes
 //! nothing. Parsing and cross-checks are here; the store applies it in one transaction.
 
-use crate::agent::{AppType, AttributeChange};
+use crate::agent::{no_unknown, AttributeChange, Settings};
 use crate::credential::{is_valid_corpid, is_well_formed_secret, Scope};
 use crate::removed::Kf;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::collections::HashSet;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -38,8 +39,8 @@ pub struct CorpSeed {
     pub kf: Option<Kf>,
 }
 
+/// Unknown keys are refused by `check` (a flattened struct rules out serde's deny_unknown_fields).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct AppSeed {
     pub agentid: i64,
     pub name: String,
@@ -57,18 +58,12 @@ pub struct AppSeed {
     /// Granted 通讯录编辑 (contact edit): may write contacts within its visible departments.
     #[serde(default)]
     pub contact_edit: bool,
-    /// What agent/get shows (logo, 企业号 type, home_url, flags, close); left out keeps the app's
-    /// current value (the defaults for a new app).
-    pub square_logo_url: Option<String>,
-    #[serde(rename = "type")]
-    pub app_type: Option<AppType>,
-    pub home_url: Option<String>,
-    pub chat_extension_url: Option<String>,
-    pub redirect_domain: Option<String>,
-    pub report_location_flag: Option<i64>,
-    pub isreportenter: Option<bool>,
-    pub isreportuser: Option<bool>,
-    pub close: Option<bool>,
+    /// What agent/get shows (logo, 企业号 type, home_url, flags, close); what is left out keeps
+    /// the app's current value (the defaults for a new app).
+    #[serde(flatten)]
+    pub settings: Settings,
+    #[serde(flatten, skip_serializing)]
+    pub unknown: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -268,6 +263,7 @@ impl Seed {
 
 impl AppSeed {
     pub fn check(&self) -> Result<(), String> {
+        no_unknown(&self.unknown)?;
         check_credential(self.secret.as_deref(), &self.trusted_ips)?;
         self.attributes().check()
     }
@@ -277,15 +273,8 @@ impl AppSeed {
         AttributeChange {
             name: Some(self.name.clone()),
             description: (!self.description.is_empty()).then(|| self.description.clone()),
-            square_logo_url: self.square_logo_url.clone(),
-            app_type: self.app_type,
-            home_url: self.home_url.clone(),
-            chat_extension_url: self.chat_extension_url.clone(),
-            redirect_domain: self.redirect_domain.clone(),
-            report_location_flag: self.report_location_flag,
-            isreportenter: self.isreportenter,
-            isreportuser: self.isreportuser,
-            close: self.close,
+            settings: self.settings.clone(),
+            unknown: Map::new(),
         }
     }
 }
@@ -385,6 +374,15 @@ users = ["zhangsan"]
         assert!(matches!(broken("agentid = 1000002, right", "agentid = 7, right"), SeedError::Invalid { .. }));
         assert!(matches!(broken("parentid = 1", ""), SeedError::Invalid { .. }));
         assert!(matches!(broken("tags = [1]", "tags = [5]"), SeedError::Invalid { .. }));
+        assert!(
+            matches!(broken("name = \"Notify\"", "name = \"Notify\"\nhmoe_url = \"x\""), SeedError::Invalid { .. }),
+            "app keys are checked"
+        );
+        assert!(matches!(broken("name = \"Notify\"", "name = \"Notify\"\nhome_url = \"x\""), SeedError::Invalid { .. }));
+        assert!(matches!(broken("name = \"Notify\"", "name = \"Notify\"\ntype = 3"), SeedError::Syntax(_)));
+        let s = Seed::from_toml(&GOOD.replace("name = \"Notify\"", "name = \"Notify\"\ntype = 2\nclose = true")).unwrap();
+        assert_eq!(s.corp[0].app[0].settings.app_type, Some(crate::agent::AppType::Homepage));
+        assert_eq!(s.corp[0].app[0].settings.close, Some(true));
     }
 
     #[test]
