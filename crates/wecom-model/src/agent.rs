@@ -521,7 +521,7 @@ mod tests {
         assert!(!l.contains_key("home_url"));
         assert_eq!(l["type"], 1);
         assert_eq!(l["allow_userinfos"], json!({ "user": [{ "userid": "zhangsan", "status": 1 }] }));
-        assert_eq!(list_view(Dialect::Legacy, &[agent.clone()])["agentlist"][0]["round_logo_url"], "");
+        assert_eq!(list_view(Dialect::Legacy, std::slice::from_ref(&agent))["agentlist"][0]["round_logo_url"], "");
         assert!(list_view(Dialect::WeCom, &[agent])["agentlist"][0].get("round_logo_url").is_none());
     }
 
