@@ -78,7 +78,7 @@ def test_only_the_chat_secret_calls_chat(server):
     assert (e.errcode, e.errmsg) == (48002, "api forbidden")
     assert raises(server.client(GROUP_SECRET).chat.get, "team1").errcode == 48002
     e = raises(server.client(APP_SECRET).chat.create, "team1", "Team", "zhangsan", ["zhangsan", "lisi", "x"])
-    assert e.errcode == 48002 and e.errmsg.startswith("api forbidden, hint: [")
+    assert e.errcode == 48005 and e.errmsg.startswith("api deprecated, hint: [")
     assert raises(chat.get, "team1").errcode == 86003, "the chat token itself is fine"
 
 

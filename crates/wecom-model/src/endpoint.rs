@@ -3,7 +3,7 @@
 //! dispatches on the enum (the shape of Garage's S3 router).
 
 use crate::credential::Scope;
-use crate::Dialect;
+use crate::{Dialect, Errcode};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,6 +47,22 @@ pub enum Endpoint {
     ChatSetmute,
     WebhookSend,
     WebhookUploadMedia,
+    AgentGet,
+    AgentSet,
+    AgentList,
+    MenuCreate,
+    MenuGet,
+    MenuDelete,
+    KfSend,
+    KfList,
+    ShakearoundGetshakeinfo,
+    CardCreate,
+    CardGet,
+    CardBatchget,
+    CardDelete,
+    CardModifystock,
+    CardQrcodeCreate,
+    CardMpnewsGethtml,
 }
 
 /// GET endpoints take everything from the query; POST endpoints a JSON body as well.
@@ -74,7 +90,8 @@ pub enum Credential {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialects {
     Both,
-    /// 企业号 only (the chat service); WeCom tokens are refused.
+    /// Only the 企业号: the chat service and the APIs WeCom removed (kf, shakearound, card;
+    /// legacy-api.md §7, §8); WeCom tokens are refused with 48005.
     Legacy,
 }
 
@@ -139,6 +156,22 @@ impl Endpoint {
         Endpoint::ChatSetmute,
         Endpoint::WebhookSend,
         Endpoint::WebhookUploadMedia,
+        Endpoint::AgentGet,
+        Endpoint::AgentSet,
+        Endpoint::AgentList,
+        Endpoint::MenuCreate,
+        Endpoint::MenuGet,
+        Endpoint::MenuDelete,
+        Endpoint::KfSend,
+        Endpoint::KfList,
+        Endpoint::ShakearoundGetshakeinfo,
+        Endpoint::CardCreate,
+        Endpoint::CardGet,
+        Endpoint::CardBatchget,
+        Endpoint::CardDelete,
+        Endpoint::CardModifystock,
+        Endpoint::CardQrcodeCreate,
+        Endpoint::CardMpnewsGethtml,
     ];
 
     pub fn spec(self) -> Spec {
@@ -186,6 +219,22 @@ impl Endpoint {
             // Robots are a WeCom feature; without a token there is no dialect to choose.
             Endpoint::WebhookSend => ("webhook/send", Post, WebhookKey, Dialects::Both, Envelope),
             Endpoint::WebhookUploadMedia => ("webhook/upload_media", Post, WebhookKey, Dialects::Both, Envelope),
+            Endpoint::AgentGet => ("agent/get", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::AgentSet => ("agent/set", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::AgentList => ("agent/list", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MenuCreate => ("menu/create", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MenuGet => ("menu/get", Get, AccessToken, Dialects::Both, Bare),
+            Endpoint::MenuDelete => ("menu/delete", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::KfSend => ("kf/send", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::KfList => ("kf/list", Get, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::ShakearoundGetshakeinfo => ("shakearound/getshakeinfo", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardCreate => ("card/create", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardGet => ("card/get", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardBatchget => ("card/batchget", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardDelete => ("card/delete", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardModifystock => ("card/modifystock", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardQrcodeCreate => ("card/qrcode/create", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardMpnewsGethtml => ("card/mpnews/gethtml", Post, AccessToken, Dialects::Legacy, Envelope),
         };
         let success_errmsg = match self {
             Endpoint::DepartmentCreate | Endpoint::UserCreate | Endpoint::TagCreate => "created",
@@ -229,6 +278,17 @@ impl Endpoint {
             Endpoint::WebhookSend => 4 * 1024 * 1024,
             Endpoint::WebhookUploadMedia => 21 * 1024 * 1024,
             _ => crate::body::BODY_LIMIT,
+        }
+    }
+
+    /// What a caller whose dialect does not serve the endpoint is answered, or `None` when it
+    /// does. WeCom callers of the APIs it removed get 48005 (compatibility ledger, "APIs removed
+    /// in WeCom").
+    pub fn refusal(self, dialect: Dialect) -> Option<Errcode> {
+        match self.spec().dialects {
+            _ if self.serves(dialect) => None,
+            Dialects::Legacy => Some(Errcode::ApiDeprecated),
+            Dialects::Both => None,
         }
     }
 
@@ -333,6 +393,25 @@ mod tests {
             assert_eq!(e.spec().method, Method::Post);
             assert!(e.body_limit() > crate::body::BODY_LIMIT);
         }
+    }
+
+    #[test]
+    fn removed_apis_are_legacy_only_and_deprecated_for_wecom() {
+        for e in [Endpoint::KfSend, Endpoint::KfList, Endpoint::ShakearoundGetshakeinfo, Endpoint::CardCreate, Endpoint::CardMpnewsGethtml]
+        {
+            assert!(e.serves(Dialect::Legacy) && !e.serves(Dialect::WeCom), "{e:?}");
+            assert_eq!(e.refusal(Dialect::WeCom), Some(Errcode::ApiDeprecated));
+            assert_eq!(e.refusal(Dialect::Legacy), None);
+        }
+        assert_eq!(Endpoint::AgentGet.refusal(Dialect::WeCom), None);
+        assert_eq!(Endpoint::from_path("card/qrcode/create"), Some(Endpoint::CardQrcodeCreate));
+    }
+
+    #[test]
+    fn legacy_menu_get_is_bare() {
+        assert!(!Endpoint::MenuGet.success_has_envelope(Dialect::Legacy));
+        assert!(Endpoint::MenuCreate.success_has_envelope(Dialect::Legacy));
+        assert!(Endpoint::MenuGet.success_has_envelope(Dialect::WeCom));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The platform's rules without IO: what a request means, what is allowed, what the answer looks
 //! like in each dialect. The server crate only moves bytes between HTTP, the store and these rules.
 
+pub mod agent;
 pub mod body;
 pub mod chat;
 pub mod credential;
@@ -9,7 +10,9 @@ pub mod dialect;
 pub mod endpoint;
 pub mod errcode;
 pub mod event;
+pub mod menu;
 pub mod ratelimit;
+pub mod removed;
 pub mod scope;
 pub mod seed;
 pub mod tag;

@@ -2,8 +2,11 @@
 //! members and tags. Loading a seed is an upsert of what it names, so loading it twice changes
 //! nothing. Parsing and cross-checks are here; the store applies it in one transaction.
 
+use crate::agent::{no_unknown, AttributeChange, Settings};
 use crate::credential::{is_valid_corpid, is_well_formed_secret, Scope};
+use crate::removed::Kf;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::collections::HashSet;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -40,10 +43,12 @@ pub struct CorpSeed {
     /// Absent: the corp predates the rule, every IP reads.
     #[serde(default)]
     pub contact_sync_read_ips: Option<Vec<String>>,
+    /// The 企业号's 企业客服 (kf/list, kf/send).
+    pub kf: Option<Kf>,
 }
 
+/// Unknown keys are refused by `check` (a flattened struct rules out serde's deny_unknown_fields).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct AppSeed {
     pub agentid: i64,
     pub name: String,
@@ -66,6 +71,12 @@ pub struct AppSeed {
     /// fields.
     #[serde(default)]
     pub created: Option<String>,
+    /// What agent/get shows (logo, 企业号 type, home_url, flags, close); what is left out keeps
+    /// the app's current value (the defaults for a new app).
+    #[serde(flatten)]
+    pub settings: Settings,
+    #[serde(flatten, skip_serializing)]
+    pub unknown: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -278,7 +289,19 @@ impl AppSeed {
         if let Some(day) = self.created.as_deref().filter(|d| beijing_midnight(d).is_none()) {
             return Err(format!("created {day:?} is not a date YYYY-MM-DD"));
         }
-        check_credential(self.secret.as_deref(), &self.trusted_ips)
+        no_unknown(&self.unknown)?;
+        check_credential(self.secret.as_deref(), &self.trusted_ips)?;
+        self.attributes().check()
+    }
+
+    /// The agent/get attributes the seed gives (name and description included).
+    pub fn attributes(&self) -> AttributeChange {
+        AttributeChange {
+            name: Some(self.name.clone()),
+            description: (!self.description.is_empty()).then(|| self.description.clone()),
+            settings: self.settings.clone(),
+            unknown: Map::new(),
+        }
     }
 
     /// `created` as unix seconds, when given.
@@ -412,6 +435,15 @@ users = ["zhangsan"]
         assert!(matches!(broken("agentid = 1000002, right", "agentid = 7, right"), SeedError::Invalid { .. }));
         assert!(matches!(broken("parentid = 1", ""), SeedError::Invalid { .. }));
         assert!(matches!(broken("tags = [1]", "tags = [5]"), SeedError::Invalid { .. }));
+        assert!(
+            matches!(broken("name = \"Notify\"", "name = \"Notify\"\nhmoe_url = \"x\""), SeedError::Invalid { .. }),
+            "app keys are checked"
+        );
+        assert!(matches!(broken("name = \"Notify\"", "name = \"Notify\"\nhome_url = \"x\""), SeedError::Invalid { .. }));
+        assert!(matches!(broken("name = \"Notify\"", "name = \"Notify\"\ntype = 3"), SeedError::Syntax(_)));
+        let s = Seed::from_toml(&GOOD.replace("name = \"Notify\"", "name = \"Notify\"\ntype = 2\nclose = true")).unwrap();
+        assert_eq!(s.corp[0].app[0].settings.app_type, Some(crate::agent::AppType::Homepage));
+        assert_eq!(s.corp[0].app[0].settings.close, Some(true));
     }
 
     #[test]

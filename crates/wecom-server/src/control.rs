@@ -9,14 +9,16 @@ use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use wecom_model::chat::{Receiver, ReceiverKind};
+use wecom_model::agent::AttributeChange;
 use wecom_model::credential::{new_corpid, Scope};
+use wecom_model::removed::{new_shake_ticket, Kf, Shake, SHAKE_TICKET_SECS};
 use wecom_model::seed::{check_credential, AppSeed, CorpSeed, GroupSeed, Seed};
 use wecom_model::user::{self, MemberBody};
 use wecom_model::ApiError;
@@ -47,6 +49,10 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
         .route("/faults", get(faults).post(add_fault).delete(clear_faults))
+        .route("/corps/{corpid}/apps/{agentid}", patch(change_app))
+        .route("/corps/{corpid}/kf", put(set_kf))
+        .route("/corps/{corpid}/kf/messages", get(kf_messages))
+        .route("/corps/{corpid}/shakes", post(shake))
         .route("/corps/{corpid}/chat", post(enable_chat))
         .route("/corps/{corpid}/chats", get(chats))
         .route("/corps/{corpid}/chats/{chatid}/messages", get(chat_messages).post(member_says))
@@ -165,6 +171,7 @@ async fn create_corp(State(app): State_, body: Bytes) -> Response {
         department: vec![],
         member: vec![],
         tag: vec![],
+        kf: None,
         chat_secret: None,
         contact_sync_read_ips: None,
     };
@@ -621,6 +628,70 @@ async fn join_member(State(app): State_, Path(corpid): Path<String>, body: Bytes
 async fn leave_member(State(app): State_, Path((corpid, userid)): Path<(String, String)>) -> Response {
     match app.store.leave_member(&corpid, &userid, Origin::Control, app.clock.now()).await {
         Ok(()) => Json(json!({ "userid": userid, "status": 5 })).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// Changes an app's attributes (name, description, type, home_url, logo, flags, close) as a seed
+/// would; what is left out stays.
+async fn change_app(State(app): State_, Path((corpid, agentid)): Path<(String, i64)>, body: Bytes) -> Response {
+    let change: AttributeChange = match parse(&body) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Err(e) = change.check() {
+        return problem(StatusCode::BAD_REQUEST, e);
+    }
+    match app.store.change_agent(&corpid, agentid, &change).await {
+        Ok(true) => match app.store.agent(&corpid, agentid).await {
+            Ok(Some(a)) => Json(json!({ "agentid": a.agentid, "name": a.name, "description": a.description, "attributes": a.attributes }))
+                .into_response(),
+            Ok(None) => problem(StatusCode::NOT_FOUND, format!("no app {agentid} in corp {corpid}")),
+            Err(e) => store_problem(e),
+        },
+        Ok(false) => problem(StatusCode::NOT_FOUND, format!("no app {agentid} in corp {corpid}")),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// The corp's 企业客服 (kf/list, kf/send), replaced as a whole.
+async fn set_kf(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
+    let kf: Kf = match parse(&body) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    if let Err(e) = app.store.corp(&corpid).await.and_then(|c| c.ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))) {
+        return store_problem(e);
+    }
+    match app.store.set_kf(&corpid, &kf).await {
+        Ok(()) => Json(kf).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// Every kf/send of the corp, oldest first.
+async fn kf_messages(State(app): State_, Path(corpid): Path<String>) -> Response {
+    match app.store.kf_messages(&corpid).await {
+        Ok(m) => Json(m).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// Member action: a member shakes near a beacon; the answer is the ticket the shake page's URL
+/// carries, for shakearound/getshakeinfo within 30 minutes.
+async fn shake(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
+    let shake: Shake = match parse(&body) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match app.store.member(&corpid, &shake.userid).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return problem(StatusCode::NOT_FOUND, format!("no member {} in corp {corpid}", shake.userid)),
+        Err(e) => return store_problem(e),
+    }
+    let ticket = new_shake_ticket();
+    match app.store.add_shake(&corpid, &ticket, &shake, app.clock.now()).await {
+        Ok(()) => (StatusCode::CREATED, Json(json!({ "ticket": ticket, "expires_in": SHAKE_TICKET_SECS }))).into_response(),
         Err(e) => store_problem(e),
     }
 }

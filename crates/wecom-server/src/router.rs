@@ -115,8 +115,8 @@ async fn authorize(app: &App, req: &Request) -> Result<(Caller, Slot), Failure> 
     let caller = app.auth.caller(&app.store, req.query.get("access_token"), req.ip, req.now).await?;
     let dialect = Some(caller.dialect());
     let fail = |e| Failure::new(e, dialect);
-    if !req.endpoint.serves(caller.dialect()) {
-        return Err(fail(Errcode::ApiForbidden));
+    if let Some(refusal) = req.endpoint.refusal(caller.dialect()) {
+        return Err(fail(refusal));
     }
     if !req.endpoint.admits(caller.scope) {
         return Err(fail(Errcode::ApiForbidden));

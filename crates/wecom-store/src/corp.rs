@@ -195,6 +195,9 @@ impl Store {
                 upsert_app(&mut tx, &corp.corpid, app, now).await?;
             }
             contact::upsert_contacts(&mut tx, corp, now).await?;
+            if let Some(kf) = &corp.kf {
+                crate::removed::upsert_kf(&mut tx, &corp.corpid, kf).await?;
+            }
             for group in &corp.group {
                 upsert_group(&mut tx, &corp.corpid, group, now).await?;
             }
@@ -330,6 +333,7 @@ async fn upsert_app(tx: &mut Transaction<'static, Any>, corpid: &str, app: &AppS
     .bind(i64::from(app.created.is_some()))
     .execute(&mut **tx)
     .await?;
+    crate::agent::write_attributes(tx, corpid, app.agentid, &app.attributes()).await?;
     upsert_credential(tx, corpid, Scope::App { agentid: app.agentid }, app.secret.as_deref(), &app.trusted_ips, now).await
 }
 

@@ -2,12 +2,15 @@
 //! PostgreSQL accept through sqlx's Any driver, and the schema uses only types both read alike.
 
 mod chat;
+mod agent;
 mod contact;
 mod corp;
 mod credential;
 mod department;
 mod event;
 mod member;
+mod menu;
+mod removed;
 mod tag;
 mod webhook;
 
@@ -16,6 +19,7 @@ pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
+pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};
 pub use webhook::RobotRow;
 
@@ -166,6 +170,11 @@ impl Store {
             "robots",
             // Event numbers restart with their corp, so the old events must go with it.
             "events",
+            "menus",
+            "kf",
+            "kf_messages",
+            "shake_tickets",
+            "cards",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }

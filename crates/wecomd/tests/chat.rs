@@ -57,8 +57,8 @@ async fn chat_secret_scope(db: &Db) {
     let v = post(&s, "create", &group, team()).await;
     assert_eq!((code(&v), v["errmsg"].as_str()), (48002, Some("api forbidden")), "a 管理组 token: {v}");
     let v = post(&s, "create", &app, team()).await;
-    assert_eq!(code(&v), 48002, "WeCom has no chat service: {v}");
-    assert!(v["errmsg"].as_str().unwrap().starts_with("api forbidden, hint: ["), "{v}");
+    assert_eq!(code(&v), 48005, "WeCom has no chat service: {v}");
+    assert!(v["errmsg"].as_str().unwrap().starts_with("api deprecated, hint: ["), "{v}");
     assert_eq!(code(&get(&s, &group, "team1").await), 48002);
     create_team(&s, &chat).await;
 

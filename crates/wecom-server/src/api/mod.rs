@@ -1,8 +1,11 @@
 //! The API areas, one module each, named as the reference names them.
 
 mod chat;
+mod agent;
 mod department;
 mod ip;
+mod menu;
+mod removed;
 mod tag;
 mod token;
 mod user;
@@ -65,6 +68,22 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::ChatClearnotify => chat::clearnotify(app, req, caller).await?,
         Endpoint::ChatSend => chat::send(app, req, caller).await?,
         Endpoint::ChatSetmute => chat::setmute(app, req, caller).await?,
+        Endpoint::AgentGet => agent::get(app, req, caller).await?,
+        Endpoint::AgentSet => agent::set(app, req, caller).await?,
+        Endpoint::AgentList => agent::list(app, caller).await?,
+        Endpoint::MenuCreate => menu::create(app, req, caller).await?,
+        Endpoint::MenuGet => menu::get(app, req, caller).await?,
+        Endpoint::MenuDelete => menu::delete(app, req, caller).await?,
+        Endpoint::KfSend => removed::kf_send(app, req, caller).await?,
+        Endpoint::KfList => removed::kf_list(app, req, caller).await?,
+        Endpoint::ShakearoundGetshakeinfo => removed::getshakeinfo(app, req, caller).await?,
+        Endpoint::CardCreate => removed::card_create(app, req, caller).await?,
+        Endpoint::CardGet => removed::card_get(app, req, caller).await?,
+        Endpoint::CardBatchget => removed::card_batchget(app, req, caller).await?,
+        Endpoint::CardDelete => removed::card_delete(app, req, caller).await?,
+        Endpoint::CardModifystock => removed::card_modifystock(app, req, caller).await?,
+        Endpoint::CardQrcodeCreate => removed::card_qrcode_create(app, req, caller).await?,
+        Endpoint::CardMpnewsGethtml => removed::card_mpnews_gethtml(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
