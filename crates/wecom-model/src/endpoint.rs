@@ -37,6 +37,13 @@ pub enum Endpoint {
     TagAddtagusers,
     TagDeltagusers,
     TagList,
+    MessageSend,
+    MessageRecall,
+    MessageUpdateTemplateCard,
+    AppchatCreate,
+    AppchatUpdate,
+    AppchatGet,
+    AppchatSend,
 }
 
 /// GET endpoints take everything from the query; POST endpoints a JSON body as well.
@@ -59,6 +66,8 @@ pub enum Credential {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialects {
     Both,
+    /// WeCom only: a legacy token is refused (48002).
+    WeCom,
 }
 
 /// Whether a legacy success body carries errcode/errmsg (legacy-api.md §1.3). WeCom always does.
@@ -113,6 +122,13 @@ impl Endpoint {
         Endpoint::TagAddtagusers,
         Endpoint::TagDeltagusers,
         Endpoint::TagList,
+        Endpoint::MessageSend,
+        Endpoint::MessageRecall,
+        Endpoint::MessageUpdateTemplateCard,
+        Endpoint::AppchatCreate,
+        Endpoint::AppchatUpdate,
+        Endpoint::AppchatGet,
+        Endpoint::AppchatSend,
     ];
 
     pub fn spec(self) -> Spec {
@@ -150,6 +166,13 @@ impl Endpoint {
             Endpoint::TagAddtagusers => ("tag/addtagusers", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::TagDeltagusers => ("tag/deltagusers", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::TagList => ("tag/list", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MessageSend => ("message/send", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MessageRecall => ("message/recall", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::MessageUpdateTemplateCard => ("message/update_template_card", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::AppchatCreate => ("appchat/create", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::AppchatUpdate => ("appchat/update", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::AppchatGet => ("appchat/get", Get, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::AppchatSend => ("appchat/send", Post, AccessToken, Dialects::WeCom, Envelope),
         };
         let success_errmsg = match self {
             Endpoint::DepartmentCreate | Endpoint::UserCreate | Endpoint::TagCreate => "created",
@@ -176,6 +199,7 @@ impl Endpoint {
     pub fn serves(self, dialect: Dialect) -> bool {
         match (self.spec().dialects, dialect) {
             (Dialects::Both, _) => true,
+            (Dialects::WeCom, d) => d == Dialect::WeCom,
         }
     }
 
@@ -258,6 +282,15 @@ mod tests {
         assert_eq!(Endpoint::DepartmentSimplelist.error_fields()["department_id"], Value::Array(vec![]));
         assert_eq!(Endpoint::UserGet.error_fields()["is_leader_in_dept"], Value::Array(vec![]));
         assert_eq!(Endpoint::UserListId.error_fields()["dept_user"], Value::Array(vec![]));
+    }
+
+    #[test]
+    fn appchat_recall_and_card_updates_are_wecom_only() {
+        for e in [Endpoint::AppchatCreate, Endpoint::AppchatSend, Endpoint::MessageRecall, Endpoint::MessageUpdateTemplateCard] {
+            assert!(e.serves(Dialect::WeCom) && !e.serves(Dialect::Legacy), "{e:?}");
+        }
+        assert!(Endpoint::MessageSend.serves(Dialect::Legacy));
+        assert_eq!(Endpoint::from_path("appchat/get"), Some(Endpoint::AppchatGet));
     }
 
     #[test]

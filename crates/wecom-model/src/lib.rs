@@ -1,6 +1,7 @@
 //! The platform's rules without IO: what a request means, what is allowed, what the answer looks
 //! like in each dialect. The server crate only moves bytes between HTTP, the store and these rules.
 
+pub mod appchat;
 pub mod body;
 pub mod credential;
 pub mod department;
@@ -8,6 +9,7 @@ pub mod dialect;
 pub mod endpoint;
 pub mod errcode;
 pub mod event;
+pub mod message;
 pub mod ratelimit;
 pub mod scope;
 pub mod seed;

@@ -40,6 +40,8 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
         .route("/faults", get(faults).post(add_fault).delete(clear_faults))
+        .route("/corps/{corpid}/members/{userid}/inbox", get(inbox))
+        .route("/corps/{corpid}/appchats/{chatid}/messages", get(appchat_messages))
         .layer(middleware::from_fn_with_state(app, admin_only));
     Router::new().route("/health", get(health)).merge(guarded)
 }
@@ -409,4 +411,29 @@ async fn add_fault(State(app): State_, body: Bytes) -> Response {
 async fn clear_faults(State(app): State_) -> Response {
     app.faults.clear();
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// What a member received, oldest first: each message as the member sees it (recalled flag, the
+/// card after update_template_card), from WeCom apps, 企业号 apps and appchats alike.
+async fn inbox(State(app): State_, Path((corpid, userid)): Path<(String, String)>) -> Response {
+    let found = async {
+        app.store.member(&corpid, &userid).await?.ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
+        app.store.inbox(&corpid, &userid).await
+    };
+    match found.await {
+        Ok(items) => Json(items).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// The messages apps sent to an appchat, oldest first.
+async fn appchat_messages(State(app): State_, Path((corpid, chatid)): Path<(String, String)>) -> Response {
+    let found = async {
+        app.store.appchat(&corpid, &chatid).await?.ok_or_else(|| StoreError::NotFound(format!("no appchat {chatid} in corp {corpid}")))?;
+        app.store.chat_messages(&corpid, &chatid).await
+    };
+    match found.await {
+        Ok(messages) => Json(messages).into_response(),
+        Err(e) => store_problem(e),
+    }
 }

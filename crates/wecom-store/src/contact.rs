@@ -16,12 +16,12 @@ use wecom_model::user::new_openid;
 const MEMBER_BATCH: usize = 32;
 
 /// `$first, $first+1, …` for `n` parameters.
-fn params(first: usize, n: usize) -> String {
+pub(crate) fn params(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// `($1, …, $cols), ($cols+1, …), …` for `rows` rows.
-fn placeholders(rows: usize, cols: usize) -> String {
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
     (0..rows).map(|r| format!("({})", params(r * cols + 1, cols))).collect::<Vec<_>>().join(", ")
 }
 

@@ -1,18 +1,21 @@
 //! One store over two backends. SQL is written once with `$N` placeholders, which both SQLite and
 //! PostgreSQL accept through sqlx's Any driver, and the schema uses only types both read alike.
 
+mod appchat;
 mod contact;
 mod corp;
 mod credential;
 mod department;
 mod event;
 mod member;
+mod message;
 mod tag;
 
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
+pub use message::{Audience, InboxItem, MessageRow, NewMessage, Sent};
 pub use tag::{MemberChange, Rule, TagMembers};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -155,6 +158,10 @@ impl Store {
             "mgmt_groups",
             "apps",
             "corps",
+            "message_recipients",
+            "messages",
+            "appchat_members",
+            "appchats",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }

@@ -1,7 +1,9 @@
 //! The API areas, one module each, named as the reference names them.
 
+mod appchat;
 mod department;
 mod ip;
+mod message;
 mod tag;
 mod token;
 mod user;
@@ -56,6 +58,13 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::UserGetUseridByEmail => user::get_userid_by_email(app, req, caller).await?,
         Endpoint::UserAuthsucc => user::authsucc(app, req, caller).await?,
         Endpoint::BatchInvite => user::batch_invite(app, req, caller).await?,
+        Endpoint::MessageSend => message::send(app, req, caller).await?,
+        Endpoint::MessageRecall => message::recall(app, req, caller).await?,
+        Endpoint::MessageUpdateTemplateCard => message::update_template_card(app, req, caller).await?,
+        Endpoint::AppchatCreate => appchat::create(app, req, caller).await?,
+        Endpoint::AppchatUpdate => appchat::update(app, req, caller).await?,
+        Endpoint::AppchatGet => appchat::get(app, req, caller).await?,
+        Endpoint::AppchatSend => appchat::send(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
