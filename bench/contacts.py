@@ -71,8 +71,9 @@ def write_seed(path):
             f.write(f'[[corp.member]]\nuserid = "u{i:07d}"\nname = "M{i}"\ndepartment = [{dept}]\nmobile = "1{i:010d}"\n\n')
 
 
-def wrk(url):
-    out = subprocess.run(WRK + [url], capture_output=True, text=True, check=True).stdout
+def wrk(url, script=None):
+    """wrk against url; `script` is a Lua file (a POST body, as bench/message.py sends)."""
+    out = subprocess.run(WRK + (["-s", str(script)] if script else []) + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+\w+)", out).group(1)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
