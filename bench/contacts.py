@@ -142,13 +142,22 @@ def main():
             raise SystemExit(f"list_id gave {rows} rows for {MEMBERS} members")
         report.append(f"list_id through {rows} rows: {pages} pages in {took:.1f} s ({took / pages * 1000:.0f} ms a page)")
     finally:
-        for p in (wecomd, hello):
-            p.kill()
-            p.wait()
+        stop(wecomd, hello)
+    save_report("contacts", report)
+
+
+def stop(*procs):
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+def save_report(name, report):
+    """Prints the report and keeps it in bench/out/<name>-<timestamp>.txt."""
     out = ROOT / "bench/out"
     out.mkdir(parents=True, exist_ok=True)
     text = "\n".join(report) + "\n"
-    (out / f"contacts-{time.strftime('%Y%m%d-%H%M%S')}.txt").write_text(text)
+    (out / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.txt").write_text(text)
     print(text)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from contacts import ROOT, WRK, log, rss_kib, start, target_dir, wrk
+from contacts import ROOT, WRK, log, rss_kib, save_report, start, stop, target_dir, wrk
 
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "100000"))
 ALL_RUNS = int(os.environ.get("BENCH_ALL_RUNS", "5"))
@@ -91,14 +91,8 @@ def main():
             f"(min {times[0] * 1000:.0f}, max {times[-1] * 1000:.0f}) over {ALL_RUNS} sends; wecomd peak RSS {rss_kib(wecomd.pid, 'VmHWM') / 1024:.0f} MiB"
         )
     finally:
-        for p in (wecomd, hello):
-            p.kill()
-            p.wait()
-    out = ROOT / "bench/out"
-    out.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(report) + "\n"
-    (out / f"message-{time.strftime('%Y%m%d-%H%M%S')}.txt").write_text(text)
-    print(text)
+        stop(wecomd, hello)
+    save_report("message", report)
 
 
 if __name__ == "__main__":

@@ -91,3 +91,13 @@ def assert_wecom_errmsg(errmsg, text, errcode, server=None):
         # The hint carries the server's (emulated) clock.
         assert abs(int(m.group("ts")) - server.now()) <= 5, (errmsg, server.now())
     return m
+
+
+def raises(call, *args, **kwargs):
+    """The WeChatClientException a wechatpy call raises."""
+    import pytest
+    from wechatpy.exceptions import WeChatClientException
+
+    with pytest.raises(WeChatClientException) as e:
+        call(*args, **kwargs)
+    return e.value

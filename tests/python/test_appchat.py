@@ -1,15 +1,6 @@
 """App group chats through wechatpy's client.appchat: WeCom only, owned by the creating app."""
 
-import pytest
-from wechatpy.exceptions import WeChatClientException
-
-from support import APP_SECRET, CORPID, GROUP_SECRET, SYNC_SECRET, assert_wecom_errmsg
-
-
-def raises(call, *args, **kwargs):
-    with pytest.raises(WeChatClientException) as e:
-        call(*args, **kwargs)
-    return e.value
+from support import APP_SECRET, CORPID, GROUP_SECRET, SYNC_SECRET, assert_wecom_errmsg, raises
 
 
 def test_appchat_lifecycle(server):

@@ -1,20 +1,11 @@
 """Messages through wechatpy's client.message, in both dialects on one corp, checked against the
 member inbox of the control API."""
 
-import pytest
-from wechatpy.exceptions import WeChatClientException
-
-from support import APP_AGENTID, APP_SECRET, CORPID, GROUP2_SECRET, GROUP_SECRET, SYNC_SECRET, assert_wecom_errmsg
+from support import APP_AGENTID, APP_SECRET, CORPID, GROUP2_SECRET, GROUP_SECRET, SYNC_SECRET, assert_wecom_errmsg, raises
 
 
 def inbox(server, userid):
     return server.control("GET", f"/corps/{CORPID}/members/{userid}/inbox")
-
-
-def raises(call, *args, **kwargs):
-    with pytest.raises(WeChatClientException) as e:
-        call(*args, **kwargs)
-    return e.value
 
 
 def test_wecom_send_every_common_type(server):

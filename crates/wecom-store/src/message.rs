@@ -85,7 +85,15 @@ impl Keys {
 
     /// `AND userid_key IN (…)` for each range: a member must be seen by all of them.
     fn within(&mut self, ranges: &[Range], tree: &Tree, tag_parties: &HashMap<i64, Vec<i64>>) -> String {
-        ranges.iter().map(|r| format!(" AND userid_key IN ({})", self.range(r, tree, tag_parties))).collect()
+        let mut out = String::new();
+        for r in ranges {
+            // A range that sees the whole corp filters nothing: leave it out of the statement.
+            let sql = self.range(r, tree, tag_parties);
+            if sql != EVERYONE {
+                out.push_str(&format!(" AND userid_key IN ({sql})"));
+            }
+        }
+        out
     }
 }
 

@@ -2,6 +2,7 @@
 //! are in `wecom_model::appchat`; chat messages share message/send's content rules and land in
 //! the chat's log and each member's inbox.
 
+use super::message::{fail, settle};
 use crate::auth::{internal, range, Caller};
 use crate::reply::Failure;
 use crate::router::Request;
@@ -17,14 +18,6 @@ use wecom_model::{ApiError, Errcode};
 use wecom_store::{Audience, NewMessage};
 
 type Fields = Result<Map<String, Value>, Failure>;
-
-fn fail(caller: &Caller) -> impl Fn(ApiError) -> Failure + '_ {
-    move |e| Failure::new(e, Some(caller.dialect()))
-}
-
-fn settle<T>(caller: &Caller, r: Result<wecom_store::Rule<T>, wecom_store::StoreError>) -> Result<T, Failure> {
-    r.map_err(internal)?.map_err(|e| fail(caller)(e.into()))
-}
 
 /// The calling app, if it may use appchat at all (48002).
 async fn chatting_app(app: &App, caller: &Caller) -> Result<i64, Failure> {

@@ -20,11 +20,13 @@ use wecom_store::{Audience, NewMessage};
 
 type Fields = Result<Map<String, Value>, Failure>;
 
-fn fail(caller: &Caller) -> impl Fn(ApiError) -> Failure + '_ {
+/// An error answered in the caller's dialect.
+pub(super) fn fail(caller: &Caller) -> impl Fn(ApiError) -> Failure + '_ {
     move |e| Failure::new(e, Some(caller.dialect()))
 }
 
-fn settle<T>(caller: &Caller, r: Result<wecom_store::Rule<T>, wecom_store::StoreError>) -> Result<T, Failure> {
+/// A write's outcome: a store failure is internal, a rule failure the platform's errcode.
+pub(super) fn settle<T>(caller: &Caller, r: Result<wecom_store::Rule<T>, wecom_store::StoreError>) -> Result<T, Failure> {
     r.map_err(internal)?.map_err(|e| fail(caller)(e.into()))
 }
 
