@@ -18,7 +18,9 @@ fn code(v: &Value) -> i64 {
 async fn lifecycle(db: &Db) {
     let s = Server::start(db, &[]).await;
     let app = s.token(CORPID, APP_SECRET).await;
-    let v = post(&s, "create", &app, json!({ "name": "Ops", "owner": "LiSi", "userlist": ["zhangsan", "LISI", "wangwu"], "chatid": "ops1" })).await;
+    let v =
+        post(&s, "create", &app, json!({ "name": "Ops", "owner": "LiSi", "userlist": ["zhangsan", "LISI", "wangwu"], "chatid": "ops1" }))
+            .await;
     assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok", "chatid": "ops1" }));
     let v = s.api(&format!("appchat/get?access_token={app}&chatid=ops1")).await;
     assert_eq!(
@@ -30,7 +32,10 @@ async fn lifecycle(db: &Db) {
     let v = post(&s, "update", &app, json!({ "chatid": "ops1", "name": "Ops 2", "owner": "zhangsan", "del_user_list": ["lisi"] })).await;
     assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok" }));
     let info = &s.api(&format!("appchat/get?access_token={app}&chatid=ops1")).await["chat_info"];
-    assert_eq!((info["name"].clone(), info["owner"].clone(), info["userlist"].clone()), (json!("Ops 2"), json!("zhangsan"), json!(["zhangsan", "wangwu"])));
+    assert_eq!(
+        (info["name"].clone(), info["owner"].clone(), info["userlist"].clone()),
+        (json!("Ops 2"), json!("zhangsan"), json!(["zhangsan", "wangwu"]))
+    );
 
     let v = post(&s, "send", &app, json!({ "chatid": "ops1", "msgtype": "text", "text": { "content": "standup" }, "safe": 0 })).await;
     assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok" }));
