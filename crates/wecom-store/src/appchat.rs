@@ -72,7 +72,7 @@ impl Store {
     pub async fn update_appchat(&self, corpid: &str, chatid: &str, change: impl FnOnce(&Chat) -> Rule<Chat>) -> Result<Rule<()>> {
         let mut tx = self.write.begin().await?;
         let lock = if self.backend == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
-        let Some(chat) = load(&mut *tx, corpid, chatid, lock).await? else { return Ok(Err(Errcode::ChatNotFound)) };
+        let Some(chat) = load(&mut tx, corpid, chatid, lock).await? else { return Ok(Err(Errcode::ChatNotFound)) };
         let next = match change(&chat) {
             Ok(next) => next,
             Err(e) => return Ok(Err(e)),
