@@ -71,8 +71,9 @@ def write_seed(path):
             f.write(f'[[corp.member]]\nuserid = "u{i:07d}"\nname = "M{i}"\ndepartment = [{dept}]\nmobile = "1{i:010d}"\n\n')
 
 
-def wrk(url):
-    out = subprocess.run(WRK + [url], capture_output=True, text=True, check=True).stdout
+def wrk(url, script=None):
+    """wrk against url; `script` is a Lua file (a POST body, as bench/message.py sends)."""
+    out = subprocess.run(WRK + (["-s", str(script)] if script else []) + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+\w+)", out).group(1)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -141,13 +142,22 @@ def main():
             raise SystemExit(f"list_id gave {rows} rows for {MEMBERS} members")
         report.append(f"list_id through {rows} rows: {pages} pages in {took:.1f} s ({took / pages * 1000:.0f} ms a page)")
     finally:
-        for p in (wecomd, hello):
-            p.kill()
-            p.wait()
+        stop(wecomd, hello)
+    save_report("contacts", report)
+
+
+def stop(*procs):
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+def save_report(name, report):
+    """Prints the report and keeps it in bench/out/<name>-<timestamp>.txt."""
     out = ROOT / "bench/out"
     out.mkdir(parents=True, exist_ok=True)
     text = "\n".join(report) + "\n"
-    (out / f"contacts-{time.strftime('%Y%m%d-%H%M%S')}.txt").write_text(text)
+    (out / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.txt").write_text(text)
     print(text)
 
 

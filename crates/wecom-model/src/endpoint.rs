@@ -63,6 +63,13 @@ pub enum Endpoint {
     CardModifystock,
     CardQrcodeCreate,
     CardMpnewsGethtml,
+    MessageSend,
+    MessageRecall,
+    MessageUpdateTemplateCard,
+    AppchatCreate,
+    AppchatUpdate,
+    AppchatGet,
+    AppchatSend,
 }
 
 /// GET endpoints take everything from the query; POST endpoints a JSON body as well.
@@ -93,6 +100,8 @@ pub enum Dialects {
     /// Only the 企业号: the chat service and the APIs WeCom removed (kf, shakearound, card;
     /// legacy-api.md §7, §8); WeCom tokens are refused with 48005.
     Legacy,
+    /// WeCom only: a legacy token is refused (48002).
+    WeCom,
 }
 
 /// Whether a legacy success body carries errcode/errmsg (legacy-api.md §1.3). WeCom always does.
@@ -172,6 +181,13 @@ impl Endpoint {
         Endpoint::CardModifystock,
         Endpoint::CardQrcodeCreate,
         Endpoint::CardMpnewsGethtml,
+        Endpoint::MessageSend,
+        Endpoint::MessageRecall,
+        Endpoint::MessageUpdateTemplateCard,
+        Endpoint::AppchatCreate,
+        Endpoint::AppchatUpdate,
+        Endpoint::AppchatGet,
+        Endpoint::AppchatSend,
     ];
 
     pub fn spec(self) -> Spec {
@@ -235,6 +251,13 @@ impl Endpoint {
             Endpoint::CardModifystock => ("card/modifystock", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::CardQrcodeCreate => ("card/qrcode/create", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::CardMpnewsGethtml => ("card/mpnews/gethtml", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::MessageSend => ("message/send", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MessageRecall => ("message/recall", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::MessageUpdateTemplateCard => ("message/update_template_card", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::AppchatCreate => ("appchat/create", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::AppchatUpdate => ("appchat/update", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::AppchatGet => ("appchat/get", Get, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::AppchatSend => ("appchat/send", Post, AccessToken, Dialects::WeCom, Envelope),
         };
         let success_errmsg = match self {
             Endpoint::DepartmentCreate | Endpoint::UserCreate | Endpoint::TagCreate => "created",
@@ -262,6 +285,7 @@ impl Endpoint {
         match (self.spec().dialects, dialect) {
             (Dialects::Both, _) => true,
             (Dialects::Legacy, d) => d == Dialect::Legacy,
+            (Dialects::WeCom, d) => d == Dialect::WeCom,
         }
     }
 
@@ -282,12 +306,13 @@ impl Endpoint {
     }
 
     /// What a caller whose dialect does not serve the endpoint is answered, or `None` when it
-    /// does. WeCom callers of the APIs it removed get 48005 (compatibility ledger, "APIs removed
-    /// in WeCom").
+    /// does. WeCom callers of the APIs it removed get 48005, 企业号 callers of WeCom-only APIs
+    /// 48002 (compatibility ledger, "Endpoint table").
     pub fn refusal(self, dialect: Dialect) -> Option<Errcode> {
         match self.spec().dialects {
             _ if self.serves(dialect) => None,
             Dialects::Legacy => Some(Errcode::ApiDeprecated),
+            Dialects::WeCom => Some(Errcode::ApiForbidden),
             Dialects::Both => None,
         }
     }
@@ -412,6 +437,15 @@ mod tests {
         assert!(!Endpoint::MenuGet.success_has_envelope(Dialect::Legacy));
         assert!(Endpoint::MenuCreate.success_has_envelope(Dialect::Legacy));
         assert!(Endpoint::MenuGet.success_has_envelope(Dialect::WeCom));
+    }
+
+    #[test]
+    fn appchat_recall_and_card_updates_are_wecom_only() {
+        for e in [Endpoint::AppchatCreate, Endpoint::AppchatSend, Endpoint::MessageRecall, Endpoint::MessageUpdateTemplateCard] {
+            assert!(e.serves(Dialect::WeCom) && !e.serves(Dialect::Legacy), "{e:?}");
+        }
+        assert!(Endpoint::MessageSend.serves(Dialect::Legacy));
+        assert_eq!(Endpoint::from_path("appchat/get"), Some(Endpoint::AppchatGet));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! like in each dialect. The server crate only moves bytes between HTTP, the store and these rules.
 
 pub mod agent;
+pub mod appchat;
 pub mod body;
 pub mod chat;
 pub mod credential;
@@ -11,6 +12,7 @@ pub mod endpoint;
 pub mod errcode;
 pub mod event;
 pub mod menu;
+pub mod message;
 pub mod ratelimit;
 pub mod removed;
 pub mod scope;
@@ -18,8 +20,8 @@ pub mod seed;
 pub mod tag;
 pub mod token;
 pub mod user;
-pub mod webhook;
 pub mod user_fields;
+pub mod webhook;
 
 pub use dialect::Dialect;
 pub use endpoint::Endpoint;

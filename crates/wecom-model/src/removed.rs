@@ -129,7 +129,7 @@ pub fn check_send(body: &KfSendBody) -> Result<KfMessage, ApiError> {
             check_media_id(media_id)?;
             json!({ "media_id": media_id })
         }
-        _ => return Err(Errcode::InvalidMessageType.into()),
+        _ => return Err(Errcode::InvalidMsgtype.into()),
     };
     Ok(KfMessage { kf, from_kf, counterpart, msgtype, payload })
 }

@@ -53,6 +53,8 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/corps/{corpid}/kf", put(set_kf))
         .route("/corps/{corpid}/kf/messages", get(kf_messages))
         .route("/corps/{corpid}/shakes", post(shake))
+        .route("/corps/{corpid}/members/{userid}/inbox", get(inbox))
+        .route("/corps/{corpid}/appchats/{chatid}/messages", get(appchat_messages))
         .route("/corps/{corpid}/chat", post(enable_chat))
         .route("/corps/{corpid}/chats", get(chats))
         .route("/corps/{corpid}/chats/{chatid}/messages", get(chat_messages).post(member_says))
@@ -692,6 +694,31 @@ async fn shake(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> R
     let ticket = new_shake_ticket();
     match app.store.add_shake(&corpid, &ticket, &shake, app.clock.now()).await {
         Ok(()) => (StatusCode::CREATED, Json(json!({ "ticket": ticket, "expires_in": SHAKE_TICKET_SECS }))).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// What a member received, oldest first: each message as the member sees it (recalled flag, the
+/// card after update_template_card), from WeCom apps, 企业号 apps and appchats alike.
+async fn inbox(State(app): State_, Path((corpid, userid)): Path<(String, String)>) -> Response {
+    let found = async {
+        app.store.member(&corpid, &userid).await?.ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
+        app.store.inbox(&corpid, &userid).await
+    };
+    match found.await {
+        Ok(items) => Json(items).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// The messages apps sent to an appchat, oldest first.
+async fn appchat_messages(State(app): State_, Path((corpid, chatid)): Path<(String, String)>) -> Response {
+    let found = async {
+        app.store.appchat(&corpid, &chatid).await?.ok_or_else(|| StoreError::NotFound(format!("no appchat {chatid} in corp {corpid}")))?;
+        app.store.appchat_messages(&corpid, &chatid).await
+    };
+    match found.await {
+        Ok(messages) => Json(messages).into_response(),
         Err(e) => store_problem(e),
     }
 }

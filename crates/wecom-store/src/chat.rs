@@ -38,7 +38,7 @@ impl Author {
 }
 
 /// A message to store: the payload as its type's rules left it.
-pub struct NewMessage<'a> {
+pub struct NewChatMessage<'a> {
     pub receiver: &'a Receiver,
     pub author: Author,
     pub sender: &'a str,
@@ -47,7 +47,7 @@ pub struct NewMessage<'a> {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct MessageRow {
+pub struct ChatMessageRow {
     pub seq: i64,
     pub msgid: String,
     pub receiver: Receiver,
@@ -58,14 +58,14 @@ pub struct MessageRow {
     pub created_at: i64,
 }
 
-fn message_of(r: &AnyRow) -> Result<MessageRow> {
+fn message_of(r: &AnyRow) -> Result<ChatMessageRow> {
     let kind: String = r.get("receiver_type");
     let kind = match kind.as_str() {
         "single" => ReceiverKind::Single,
         "group" => ReceiverKind::Group,
         other => return Err(StoreError::Invalid(format!("stored receiver type {other:?}"))),
     };
-    Ok(MessageRow {
+    Ok(ChatMessageRow {
         seq: r.get("seq"),
         msgid: r.get("msgid"),
         receiver: Receiver { kind, id: r.get("receiver_id") },
@@ -86,7 +86,7 @@ fn chat_of(r: &AnyRow) -> Chat {
 
 /// Stores a message under the corp's next number (taking it locks the corp's row, so numbers
 /// follow commit order); returns its msgid.
-pub(crate) async fn insert_message(tx: &mut Transaction<'static, Any>, corpid: &str, m: &NewMessage<'_>, now: i64) -> Result<String> {
+pub(crate) async fn insert_message(tx: &mut Transaction<'static, Any>, corpid: &str, m: &NewChatMessage<'_>, now: i64) -> Result<String> {
     let seq: i64 = sqlx::query("UPDATE corps SET chat_message_seq = chat_message_seq + 1 WHERE corpid = $1 RETURNING chat_message_seq")
         .bind(corpid)
         .fetch_one(&mut **tx)
@@ -196,7 +196,7 @@ impl Store {
     }
 
     /// chat/send's write, the sender and receiver already checked.
-    pub async fn send_chat_message(&self, corpid: &str, m: &NewMessage<'_>, now: i64) -> Result<String> {
+    pub async fn send_chat_message(&self, corpid: &str, m: &NewChatMessage<'_>, now: i64) -> Result<String> {
         let mut tx = self.write.begin().await?;
         let msgid = insert_message(&mut tx, corpid, m, now).await?;
         tx.commit().await?;
@@ -213,7 +213,7 @@ impl Store {
         };
         let receiver = Receiver { kind: ReceiverKind::Group, id: chat.chatid.clone() };
         let payload = serde_json::json!({ "content": content });
-        let m = NewMessage { receiver: &receiver, author: Author::Member, sender, msgtype: "text", payload: &payload };
+        let m = NewChatMessage { receiver: &receiver, author: Author::Member, sender, msgtype: "text", payload: &payload };
         let msgid = insert_message(&mut tx, corpid, &m, now).await?;
         let package = ChatPackage::new(vec![ChatItem::text(sender, now, content, &msgid, receiver.clone())]);
         record_package(&mut tx, corpid, Origin::Control, &package, now).await?;
@@ -222,7 +222,7 @@ impl Store {
     }
 
     /// The messages of one conversation, oldest first.
-    pub async fn chat_messages(&self, corpid: &str, receiver: &Receiver) -> Result<Vec<MessageRow>> {
+    pub async fn chat_messages(&self, corpid: &str, receiver: &Receiver) -> Result<Vec<ChatMessageRow>> {
         let sql = format!("{MESSAGE_COLUMNS} WHERE corpid = $1 AND receiver_type = $2 AND receiver_id = $3 ORDER BY seq");
         let rows =
             sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(receiver.kind.as_str()).bind(&receiver.id).fetch_all(&self.read).await?;
@@ -230,7 +230,7 @@ impl Store {
     }
 
     /// What a robot sent, oldest first.
-    pub async fn robot_messages(&self, corpid: &str, robot_key: &str) -> Result<Vec<MessageRow>> {
+    pub async fn robot_messages(&self, corpid: &str, robot_key: &str) -> Result<Vec<ChatMessageRow>> {
         let sql = format!("{MESSAGE_COLUMNS} WHERE sender = $1 AND origin = 'robot' AND corpid = $2 ORDER BY seq");
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(robot_key).bind(corpid).fetch_all(&self.read).await?;
         rows.iter().map(message_of).collect()

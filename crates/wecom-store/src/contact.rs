@@ -21,7 +21,7 @@ pub(crate) fn params(first: usize, n: usize) -> String {
 }
 
 /// `($1, …, $cols), ($cols+1, …), …` for `rows` rows.
-fn placeholders(rows: usize, cols: usize) -> String {
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
     (0..rows).map(|r| format!("({})", params(r * cols + 1, cols))).collect::<Vec<_>>().join(", ")
 }
 

@@ -1,8 +1,9 @@
 //! One store over two backends. SQL is written once with `$N` placeholders, which both SQLite and
 //! PostgreSQL accept through sqlx's Any driver, and the schema uses only types both read alike.
 
-mod chat;
 mod agent;
+mod appchat;
+mod chat;
 mod contact;
 mod corp;
 mod credential;
@@ -10,16 +11,18 @@ mod department;
 mod event;
 mod member;
 mod menu;
+mod message;
 mod removed;
 mod tag;
 mod webhook;
 
-pub use chat::{Author, MessageRow, NewMessage};
+pub use chat::{Author, ChatMessageRow, NewChatMessage};
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
 pub use removed::{KfMessageRow, Stock};
+pub use message::{Audience, InboxItem, MessageRow, NewMessage, Sent};
 pub use tag::{MemberChange, Rule, TagMembers};
 pub use webhook::RobotRow;
 
@@ -175,6 +178,10 @@ impl Store {
             "kf_messages",
             "shake_tickets",
             "cards",
+            "message_recipients",
+            "messages",
+            "appchat_members",
+            "appchats",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }

@@ -1,7 +1,7 @@
 //! Group robots: their keys (created through the control API), their uploads, and what they send,
 //! which lands in their chat's conversation. Rules are `wecom_model::webhook`'s.
 
-use crate::chat::{insert_message, Author, NewMessage};
+use crate::chat::{insert_message, Author, NewChatMessage};
 use crate::{Backend, Result, Rule, Store, StoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -142,7 +142,7 @@ impl Store {
             payload["length"] = json!(media.get::<i64, _>("length"));
         }
         let receiver = Receiver { kind: ReceiverKind::Group, id: robot.chatid.clone() };
-        let m = NewMessage { receiver: &receiver, author: Author::Robot, sender: key, msgtype: &message.msgtype, payload: &payload };
+        let m = NewChatMessage { receiver: &receiver, author: Author::Robot, sender: key, msgtype: &message.msgtype, payload: &payload };
         let msgid = insert_message(&mut tx, &robot.corpid, &m, now).await?;
         tx.commit().await?;
         Ok(Ok(msgid))

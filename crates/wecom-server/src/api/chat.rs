@@ -9,7 +9,7 @@ use crate::App;
 use serde_json::{Map, Value};
 use wecom_model::chat::{self as rules, Change, Chat, CreateBody, Receiver, ReceiverKind, SetmuteBody, UpdateBody};
 use wecom_model::{ApiError, Errcode};
-use wecom_store::{Author, NewMessage};
+use wecom_store::{Author, NewChatMessage};
 
 type Fields = Result<Map<String, Value>, Failure>;
 
@@ -100,7 +100,7 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: Map<String, Value> = req.json(caller.dialect())?;
     let out = rules::send(&body).map_err(|e: ApiError| Failure::new(e, Some(caller.dialect())))?;
     let (sender, receiver) = conversation(app, caller, &out.sender, out.receiver).await?;
-    let m = NewMessage { receiver: &receiver, author: Author::Api, sender: &sender, msgtype: &out.msgtype, payload: &out.payload };
+    let m = NewChatMessage { receiver: &receiver, author: Author::Api, sender: &sender, msgtype: &out.msgtype, payload: &out.payload };
     app.store.send_chat_message(&caller.corpid, &m, req.now).await.map_err(internal)?;
     Ok(Map::new())
 }

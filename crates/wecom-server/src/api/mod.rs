@@ -1,10 +1,12 @@
 //! The API areas, one module each, named as the reference names them.
 
-mod chat;
 mod agent;
+mod appchat;
+mod chat;
 mod department;
 mod ip;
 mod menu;
+mod message;
 mod removed;
 mod tag;
 mod token;
@@ -84,6 +86,13 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::CardModifystock => removed::card_modifystock(app, req, caller).await?,
         Endpoint::CardQrcodeCreate => removed::card_qrcode_create(app, req, caller).await?,
         Endpoint::CardMpnewsGethtml => removed::card_mpnews_gethtml(app, req, caller).await?,
+        Endpoint::MessageSend => message::send(app, req, caller).await?,
+        Endpoint::MessageRecall => message::recall(app, req, caller).await?,
+        Endpoint::MessageUpdateTemplateCard => message::update_template_card(app, req, caller).await?,
+        Endpoint::AppchatCreate => appchat::create(app, req, caller).await?,
+        Endpoint::AppchatUpdate => appchat::update(app, req, caller).await?,
+        Endpoint::AppchatGet => appchat::get(app, req, caller).await?,
+        Endpoint::AppchatSend => appchat::send(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))

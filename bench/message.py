@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""message/send at scale: wecomd (release, SQLite) with a corp of BENCH_MEMBERS members (default
+100,000), all in the sending app's visible range.
+
+Measures, in one run:
+  1. message/send to one member under wrk (POST), next to the hello-world server's getcallbackip
+     under the same wrk settings, as a ratio;
+  2. message/send to @all: the latency of single requests (each stores one message row and one
+     recipient row per member), and that every member's inbox then holds it.
+
+Run from the repository root: .venv/bin/python bench/message.py  (wrk must be installed;
+bench/run.sh installs it). Everything stays on 127.0.0.1. Shares its helpers with contacts.py.
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from contacts import ROOT, WRK, log, rss_kib, save_report, start, stop, target_dir, wrk
+
+MEMBERS = int(os.environ.get("BENCH_MEMBERS", "100000"))
+ALL_RUNS = int(os.environ.get("BENCH_ALL_RUNS", "5"))
+DEPTS = 50
+CORPID = "ww00000000000c4d5e"
+APP = "bench-message-app-secret-xxxxxxxxxxxxxxxxx"
+AGENTID = 1000002
+
+
+def write_seed(path):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f'[[corp]]\ncorpid = "{CORPID}"\nname = "Bench"\n\n')
+        f.write(f'[[corp.app]]\nagentid = {AGENTID}\nname = "Notify"\nsecret = "{APP}"\nallow_parties = [1]\n\n')
+        for d in range(2, 2 + DEPTS):
+            f.write(f'[[corp.department]]\nid = {d}\nname = "D{d}"\nparentid = 1\n\n')
+        for i in range(MEMBERS):
+            f.write(f'[[corp.member]]\nuserid = "u{i:07d}"\nname = "M{i}"\ndepartment = [{2 + i % DEPTS}]\n\n')
+
+
+def body(touser, content):
+    return json.dumps({"touser": touser, "msgtype": "text", "agentid": AGENTID, "text": {"content": content}})
+
+
+def main():
+    log("building (release)")
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "wecomd", "--bin", "wecomd", "--example", "hello"], cwd=ROOT, check=True)
+    tdir = target_dir()
+    work = Path(tempfile.mkdtemp(prefix="wecomd-message-"))
+    seed = work / "seed.toml"
+    log(f"writing a seed with {MEMBERS} members")
+    write_seed(seed)
+    wecomd, base = start([str(tdir / "release/wecomd"), "--listen", "127.0.0.1:0", "--data-dir", str(work / "data"), "--no-demo", "--no-rate-limits"])
+    hello, hello_base = start([str(tdir / "release/examples/hello"), "127.0.0.1:0"])
+    report = [f"message bench — {time.strftime('%Y-%m-%dT%H:%M:%S')} — {MEMBERS} members, SQLite, release, {' '.join(WRK)}"]
+    try:
+        r = requests.post(base + "/control/seed", data=seed.read_bytes(), timeout=3600)
+        if r.status_code != 200:
+            raise SystemExit(f"seed refused: {r.status_code} {r.text[:500]}")
+        token = requests.get(f"{base}/cgi-bin/gettoken", params={"corpid": CORPID, "corpsecret": APP}).json()["access_token"]
+        send = f"{base}/cgi-bin/message/send?access_token={token}"
+        one = body("u0000001", "ping")
+        answer = requests.post(send, data=one).json()
+        if answer.get("errcode") != 0:
+            raise SystemExit(f"message/send answered {answer}")
+
+        hello_rps, hello_p99 = wrk(f"{hello_base}/cgi-bin/getcallbackip")
+        report.append(f"hello-world getcallbackip: {hello_rps:.0f} req/s, p99 {hello_p99}")
+        lua = work / "post.lua"
+        lua.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(one)}\n')
+        rps, p99 = wrk(send, lua)
+        report.append(f"message/send to one member: {rps:.0f} req/s, p99 {p99}, {100 * rps / hello_rps:.1f}% of hello-world")
+
+        times = []
+        for n in range(ALL_RUNS):
+            t0 = time.monotonic()
+            answer = requests.post(send, data=body("@all", f"all hands {n}"), timeout=600).json()
+            times.append(time.monotonic() - t0)
+            if answer.get("errcode") != 0:
+                raise SystemExit(f"@all answered {answer}")
+        last = requests.get(f"{base}/control/corps/{CORPID}/members/u{MEMBERS - 1:07d}/inbox").json()
+        alls = [m for m in last if m["content"]["content"].startswith("all hands")]
+        if len(alls) != ALL_RUNS or alls[-1]["recipients"] != MEMBERS:
+            raise SystemExit(f"the last member's inbox holds {len(alls)} @all messages, recipients {alls[-1]['recipients'] if alls else None}")
+        times.sort()
+        report.append(
+            f"message/send to @all ({MEMBERS} recipients): median {times[len(times) // 2] * 1000:.0f} ms "
+            f"(min {times[0] * 1000:.0f}, max {times[-1] * 1000:.0f}) over {ALL_RUNS} sends; wecomd peak RSS {rss_kib(wecomd.pid, 'VmHWM') / 1024:.0f} MiB"
+        )
+    finally:
+        stop(wecomd, hello)
+    save_report("message", report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+//! message/send, recall and update_template_card over HTTP in both dialects, and the member inbox
+//! (control API) that shows what each member received.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+async fn send(s: &Server, token: &str, body: Value) -> Value {
+    s.api_post(&format!("message/send?access_token={token}"), body.to_string()).await
+}
+
+async fn call(s: &Server, path: &str, token: &str, body: Value) -> Value {
+    s.api_post(&format!("message/{path}?access_token={token}"), body.to_string()).await
+}
+
+fn code(v: &Value) -> i64 {
+    v["errcode"].as_i64().unwrap_or_else(|| panic!("no errcode: {v}"))
+}
+
+fn text(to: &str, content: &str) -> Value {
+    json!({ "touser": to, "msgtype": "text", "agentid": 1000002, "text": { "content": content } })
+}
+
+async fn inbox(s: &Server, userid: &str) -> Vec<Value> {
+    let (st, v) = s.get(&format!("/corps/{CORPID}/members/{userid}/inbox")).await;
+    assert_eq!(st, 200, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+async fn sends_and_delivers(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+
+    let v = send(&s, &app, text("zhangsan|LiSi", "hello")).await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert_eq!(v["errmsg"], "ok");
+    let msgid = v["msgid"].as_str().unwrap().to_string();
+    assert!(v.get("invaliduser").is_none(), "no invalid list when all are valid: {v}");
+    let got = inbox(&s, "zhangsan").await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["msgid"], msgid.as_str());
+    assert_eq!(got[0]["msgtype"], "text");
+    assert_eq!(got[0]["content"], json!({ "content": "hello" }));
+    assert_eq!(got[0]["agentid"], 1000002);
+    assert_eq!(got[0]["recalled"], false);
+    assert_eq!(inbox(&s, "lisi").await.len(), 1, "userids ignore case");
+    assert!(inbox(&s, "wangwu").await.is_empty());
+
+    // Partial failure: errcode 0, pipe strings, userids lower-cased.
+    let v = send(&s, &app, json!({ "touser": "zhangsan|Ghost", "toparty": "3|99|x", "totag": "1|77", "msgtype": "text", "agentid": 1000002, "text": { "content": "p" } })).await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert_eq!(v["invaliduser"], "ghost");
+    assert_eq!(v["invalidparty"], "99|x");
+    assert_eq!(v["invalidtag"], "77");
+    assert_eq!(inbox(&s, "wangwu").await.len(), 1, "party 3 reached wangwu");
+    assert_eq!(inbox(&s, "zhangsan").await.len(), 2, "named and tagged once: one message");
+
+    // All invalid: 81013 with the lists.
+    let v =
+        send(&s, &app, json!({ "touser": "ghost", "toparty": "99", "msgtype": "text", "agentid": 1000002, "text": { "content": "x" } }))
+            .await;
+    assert_eq!(code(&v), 81013, "{v}");
+    assert!(v["errmsg"].as_str().unwrap().starts_with("user & party & tag all invalid, hint: ["));
+    assert_eq!(v["invaliduser"], "ghost");
+    assert_eq!(v["invalidparty"], "99");
+
+    // @all reaches everyone the app sees; toparty is then ignored.
+    let v = send(
+        &s,
+        &app,
+        json!({ "touser": "@all", "toparty": "99", "msgtype": "markdown", "agentid": 1000002, "markdown": { "content": "**hi**" } }),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    for u in ["zhangsan", "lisi", "wangwu"] {
+        assert_eq!(inbox(&s, u).await.last().unwrap()["msgtype"], "markdown", "{u}");
+    }
+}
+
+async fn visible_range_and_agentid(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let rd = s.token(CORPID, APP2_SECRET).await; // app 1000003 sees R&D only
+    let mut body = text("zhangsan|wangwu", "x");
+    body["agentid"] = json!(1000003);
+    let v = send(&s, &rd, body.clone()).await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert_eq!(v["invaliduser"], "wangwu", "outside the app's visible range");
+    body["touser"] = json!("@all");
+    send(&s, &rd, body.clone()).await;
+    assert_eq!(inbox(&s, "zhangsan").await.len(), 2);
+    assert!(inbox(&s, "wangwu").await.is_empty() && inbox(&s, "lisi").await.is_empty(), "@all is the visible range");
+    body["toparty"] = json!("3");
+    body["touser"] = json!("");
+    assert_eq!(code(&send(&s, &rd, body.clone()).await), 81013, "a department outside the range");
+
+    body["agentid"] = json!(1000002);
+    assert_eq!(code(&send(&s, &rd, body.clone()).await), 301002, "another app's agentid");
+    body["agentid"] = json!(999);
+    assert_eq!(code(&send(&s, &rd, body.clone()).await), 40056);
+    body["agentid"] = json!("abc");
+    assert_eq!(code(&send(&s, &rd, body.clone()).await), 40056);
+    body.as_object_mut().unwrap().remove("agentid");
+    assert_eq!(code(&send(&s, &rd, body).await), 41011);
+    let sync = s.token(CORPID, SYNC_SECRET).await;
+    assert_eq!(code(&send(&s, &sync, text("zhangsan", "x")).await), 48002, "the contacts-sync secret sends nothing");
+    let app = s.token(CORPID, APP_SECRET).await;
+    assert_eq!(
+        code(&send(&s, &app, json!({ "touser": "", "msgtype": "text", "agentid": 1000002, "text": { "content": "x" } })).await),
+        82001
+    );
+    let many = (0..101).map(|i| i.to_string()).collect::<Vec<_>>().join("|");
+    let v = send(&s, &app, json!({ "totag": many, "msgtype": "text", "agentid": 1000002, "text": { "content": "x" } })).await;
+    assert_eq!(code(&v), 82003);
+}
+
+async fn content_rules(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    let with = |msgtype: &str, payload: Value| json!({ "touser": "zhangsan", "msgtype": msgtype, "agentid": 1000002, msgtype: payload });
+    let cases = [
+        (with("nope", json!({})), 40008),
+        (with("text", json!({ "content": "" })), 44004),
+        (with("markdown", json!({ "content": "a".repeat(2049) })), 45002),
+        (with("image", json!({})), 41006),
+        (with("textcard", json!({ "title": "t", "url": "https://x" })), 41033),
+        (with("textcard", json!({ "title": "t", "description": "d", "url": "x.com" })), 45034),
+        (with("news", json!({ "articles": [] })), 45008),
+        (with("news", json!({ "articles": [{ "url": "https://x" }] })), 41016),
+        (with("mpnews", json!({ "articles": [{ "title": "t", "thumb_media_id": "m", "content": "c", "author": "a".repeat(65) }] })), 45032),
+        (with("miniprogram_notice", json!({ "title": "abcd" })), 90200),
+        (with("template_card", json!({ "card_type": "bogus" })), 42031),
+        (with("template_card", json!({ "card_type": "text_notice" })), 42045),
+    ];
+    for (body, expected) in cases {
+        let v = send(&s, &app, body.clone()).await;
+        assert_eq!(code(&v), expected, "{body} → {v}");
+    }
+    let mut news = with("news", json!({ "articles": [{ "title": "t", "url": "https://x" }] }));
+    news["safe"] = json!(1);
+    assert_eq!(code(&send(&s, &app, news.clone()).await), 40074);
+    news["safe"] = json!(0);
+    assert_eq!(code(&send(&s, &app, news).await), 0, "SDKs send safe=0 with every type");
+
+    // Truncation as members see it, and media ids taken as given (no media yet).
+    let v = send(&s, &app, with("text", json!({ "content": "中".repeat(700) }))).await;
+    assert_eq!(code(&v), 0);
+    let v = send(&s, &app, with("video", json!({ "media_id": "MEDIA", "title": "t".repeat(200) }))).await;
+    assert_eq!(code(&v), 0, "{v}");
+    let got = inbox(&s, "zhangsan").await;
+    assert_eq!(got[1]["content"]["content"].as_str().unwrap().len(), 2046, "text cut at 2048 bytes");
+    assert_eq!(got[2]["content"]["title"].as_str().unwrap().len(), 128);
+
+    // enable_id_trans names members and departments.
+    let mut body = with("text", json!({ "content": "from $userName=WangWu$ of $departmentName=3$" }));
+    body["enable_id_trans"] = json!(1);
+    send(&s, &app, body).await;
+    assert_eq!(inbox(&s, "zhangsan").await[3]["content"]["content"], "from Wang Wu of Sales");
+}
+
+async fn legacy_dialect(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let group = s.token(CORPID, GROUP_SECRET).await; // manages 1000002
+    let v = send(&s, &group, text("zhangsan|ghost", "from 企业号")).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    assert_eq!(v["invaliduser"], "ghost");
+    assert!(v.get("msgid").is_none(), "企业号 answered no msgid: {v}");
+    let got = inbox(&s, "zhangsan").await;
+    assert_eq!(got[0]["sender"], "group:1");
+    assert_eq!(got[0]["content"]["content"], "from 企业号");
+    let md = json!({ "touser": "zhangsan", "msgtype": "markdown", "agentid": 1000002, "markdown": { "content": "x" } });
+    let v = send(&s, &group, md).await;
+    assert_eq!(v["errcode"], 40008, "企业号 had no markdown");
+    assert_eq!(v["errmsg"], "invalid message type: msgtype \"markdown\"", "legacy errmsg is bare");
+    let legacy_material = json!({ "touser": "zhangsan", "msgtype": "mpnews", "agentid": 1000002, "mpnews": { "media_id": "2-perm" } });
+    assert_eq!(send(&s, &group, legacy_material).await["errcode"], 0);
+
+    // Group 2 uses 1000003 (R&D) and reads R&D: it may not use 1000002, nor reach Sales.
+    let g2 = s.token(CORPID, GROUP2_SECRET).await;
+    assert_eq!(send(&s, &g2, text("zhangsan", "x")).await["errcode"], 60011);
+    let mut body = text("zhangsan|wangwu", "x");
+    body["agentid"] = json!(1000003);
+    let v = send(&s, &g2, body).await;
+    assert_eq!(v["invaliduser"], "wangwu", "{v}");
+
+    // recall and card updates are WeCom APIs.
+    assert_eq!(call(&s, "recall", &group, json!({ "msgid": "x" })).await["errcode"], 48002);
+}
+
+async fn recall_and_duplicates(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    let msgid = send(&s, &app, text("zhangsan", "oops")).await["msgid"].as_str().unwrap().to_string();
+    let other = s.token(CORPID, APP2_SECRET).await;
+    assert_eq!(code(&call(&s, "recall", &other, json!({ "msgid": msgid })).await), 40058, "only the sending app recalls");
+    assert_eq!(code(&call(&s, "recall", &app, json!({ "msgid": "unknown" })).await), 40058);
+    let v = call(&s, "recall", &app, json!({ "msgid": msgid })).await;
+    assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok" }));
+    assert_eq!(inbox(&s, "zhangsan").await[0]["recalled"], true);
+
+    let late = send(&s, &app, text("zhangsan", "late")).await["msgid"].as_str().unwrap().to_string();
+    s.advance(24 * 3600 + 1).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    assert_eq!(code(&call(&s, "recall", &app, json!({ "msgid": late })).await), 42052);
+
+    let mut dup = text("zhangsan", "once");
+    dup["enable_duplicate_check"] = json!(1);
+    dup["duplicate_check_interval"] = json!(60);
+    let first = send(&s, &app, dup.clone()).await;
+    let second = send(&s, &app, dup.clone()).await;
+    assert_eq!(code(&second), 0, "a duplicate is not an error: {second}");
+    assert_eq!(second["msgid"], first["msgid"], "the duplicate answers the first message");
+    let onces = |items: &[Value]| items.iter().filter(|m| m["content"]["content"] == "once").count();
+    assert_eq!(onces(&inbox(&s, "zhangsan").await), 1, "and is not delivered again");
+    s.advance(61).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    assert_ne!(send(&s, &app, dup).await["msgid"], first["msgid"], "after the window it is sent again");
+    assert_eq!(onces(&inbox(&s, "zhangsan").await), 2);
+}
+
+async fn template_cards(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    let card = json!({
+        "card_type": "button_interaction", "task_id": "task-1",
+        "main_title": { "title": "Approve?" },
+        "button_list": [{ "text": "Yes", "key": "yes" }, { "text": "No", "key": "no" }]
+    });
+    let body = json!({ "touser": "zhangsan|lisi", "msgtype": "template_card", "agentid": 1000002, "template_card": card });
+    let v = send(&s, &app, body.clone()).await;
+    assert_eq!(code(&v), 0, "{v}");
+    let response_code = v["response_code"].as_str().unwrap().to_string();
+    assert_eq!(code(&send(&s, &app, body).await), 42014, "a task_id is used once per app");
+    let notice = json!({ "touser": "zhangsan", "msgtype": "template_card", "agentid": 1000002,
+        "template_card": { "card_type": "text_notice", "card_action": { "type": 1, "url": "https://x" } } });
+    assert!(send(&s, &app, notice).await.get("response_code").is_none(), "notice cards cannot be updated");
+
+    let update = |extra: Value| {
+        let mut b = json!({ "agentid": 1000002, "response_code": response_code, "button": { "replace_name": "Done" } });
+        b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        b
+    };
+    assert_eq!(code(&call(&s, "update_template_card", &app, update(json!({}))).await), 82101);
+    assert_eq!(code(&call(&s, "update_template_card", &app, update(json!({ "userids": ["wangwu"] }))).await), 82102);
+    let mut bad = update(json!({ "userids": ["zhangsan"] }));
+    bad["response_code"] = json!("nope");
+    assert_eq!(code(&call(&s, "update_template_card", &app, bad).await), 60140);
+    let v = call(&s, "update_template_card", &app, update(json!({ "userids": ["zhangsan", "wangwu"] }))).await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert_eq!(v["invaliduser"], json!(["wangwu"]));
+    assert_eq!(inbox(&s, "zhangsan").await[0]["card_update"], json!({ "button": { "replace_name": "Done" } }));
+    assert_eq!(inbox(&s, "lisi").await[0]["card_update"], Value::Null, "only the named member's card changed");
+    let v = call(&s, "update_template_card", &app, update(json!({ "atall": 1 }))).await;
+    assert_eq!(code(&v), 60140, "a response_code serves once");
+}
+
+async fn fan_out_to_everyone(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    // 2,000 members in one department, seeded through the control API.
+    let mut seed = String::from("[[corp]]\ncorpid = \"ww0123456789abcdef\"\nname = \"Test Corp\"\n");
+    for i in 0..2000 {
+        seed.push_str(&format!("[[corp.member]]\nuserid = \"m{i}\"\nname = \"M {i}\"\ndepartment = [3]\n"));
+    }
+    let r = s.http().post(s.url("/control/seed")).body(seed).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let app = s.token(CORPID, APP_SECRET).await;
+    let v = send(&s, &app, text("@all", "everyone")).await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert_eq!(inbox(&s, "m1999").await.len(), 1);
+    assert_eq!(inbox(&s, "zhangsan").await.len(), 1);
+    let (_, m) = s.get(&format!("/corps/{CORPID}/members/m0/inbox")).await;
+    assert_eq!(m[0]["recipients"], 2003, "one message row counting every recipient");
+    let (st, _) = s.get(&format!("/corps/{CORPID}/members/nobody/inbox")).await;
+    assert_eq!(st, 404);
+}
+
+on_both_backends!(
+    sends_and_delivers,
+    visible_range_and_agentid,
+    content_rules,
+    legacy_dialect,
+    recall_and_duplicates,
+    template_cards,
+    fan_out_to_everyone
+);
