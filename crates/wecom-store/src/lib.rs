@@ -21,8 +21,8 @@ pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
-pub use removed::{KfMessageRow, Stock};
 pub use message::{Audience, InboxItem, MessageRow, NewMessage, Sent};
+pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};
 pub use webhook::RobotRow;
 
