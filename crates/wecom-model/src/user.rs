@@ -606,13 +606,26 @@ pub fn lookup_mobile(mobile: Option<&str>) -> Result<&str, ApiError> {
     mobile.filter(|m| m.len() >= 5 && valid_mobile(m)).ok_or(bad(Errcode::InvalidMobile))
 }
 
+/// What user/getuserid and user/get_userid_by_email look a member up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactKey {
+    Mobile,
+    /// email_type 1, the default: the corp mailbox (biz_mail).
+    BizMail,
+    /// email_type 2: the personal email.
+    Email,
+}
+
 /// user/get_userid_by_email: a well-formed email (60105) and email_type 1 (corp mail, the
-/// default) or 2 (personal). wecomd keeps one email per member, which both types find.
-pub fn lookup_email(email: Option<&str>, email_type: Option<i64>) -> Result<&str, ApiError> {
-    if !matches!(email_type, None | Some(1) | Some(2)) {
-        return Err(bad_param("email_type must be 1 or 2"));
-    }
-    email.filter(|e| valid_email(e)).ok_or(bad(Errcode::InvalidEmail))
+/// default) or 2 (personal).
+pub fn lookup_email(email: Option<&str>, email_type: Option<i64>) -> Result<(ContactKey, &str), ApiError> {
+    let key = match email_type {
+        None | Some(1) => ContactKey::BizMail,
+        Some(2) => ContactKey::Email,
+        Some(_) => return Err(bad_param("email_type must be 1 or 2")),
+    };
+    let email = email.filter(|e| valid_email(e)).ok_or(bad(Errcode::InvalidEmail))?;
+    Ok((key, email))
 }
 
 /// batch/invite's lists: users ≤ 1000, parties ≤ 100, tags ≤ 100, not all empty (40035).
@@ -820,7 +833,9 @@ mod tests {
         assert_eq!(lookup_mobile(Some("13800000000")).unwrap(), "13800000000");
         assert_eq!(lookup_mobile(Some("1380")).unwrap_err().errcode, 60103);
         assert_eq!(lookup_mobile(None).unwrap_err().errcode, 60103);
-        assert_eq!(lookup_email(Some("a@b.cn"), Some(2)).unwrap(), "a@b.cn");
+        assert_eq!(lookup_email(Some("a@b.cn"), Some(2)).unwrap(), (ContactKey::Email, "a@b.cn"));
+        assert_eq!(lookup_email(Some("a@b.cn"), Some(1)).unwrap(), (ContactKey::BizMail, "a@b.cn"));
+        assert_eq!(lookup_email(Some("a@b.cn"), None).unwrap(), (ContactKey::BizMail, "a@b.cn"), "corp mail is the default");
         assert_eq!(lookup_email(Some("a@b.cn"), Some(3)).unwrap_err().errcode, 40058);
         assert_eq!(lookup_email(Some("ab"), None).unwrap_err().errcode, 60105);
     }

@@ -1,5 +1,5 @@
 //! Group robots (群机器人, wecom-api.md §9.6): keys, the message formats webhook/send takes, the
-//! files webhook/upload_media takes (and the multipart body they come in), and the limits.
+//! files webhook/upload_media takes, and the limits.
 
 use crate::{ApiError, Errcode};
 use base64::Engine;
@@ -66,50 +66,6 @@ impl MediaType {
             MediaType::File => Err(Errcode::InvalidFileSize),
         }
     }
-}
-
-/// The `media` part of a multipart/form-data body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
-    pub filename: String,
-    pub data: Vec<u8>,
-}
-
-/// Finds the part named `media` (RFC 7578). `None` when the body is not multipart or has no such
-/// part: the platform calls both "empty media data".
-pub fn media_part(content_type: Option<&str>, body: &[u8]) -> Option<Part> {
-    let boundary = content_type?.split(';').find_map(|p| p.trim().strip_prefix("boundary="))?.trim_matches('"');
-    let delimiter = format!("--{boundary}").into_bytes();
-    let mut rest = body;
-    while let Some(at) = find(rest, &delimiter) {
-        rest = &rest[at + delimiter.len()..];
-        if rest.starts_with(b"--") {
-            return None;
-        }
-        let head_end = find(rest, b"\r\n\r\n")?;
-        let head = String::from_utf8_lossy(&rest[..head_end]).into_owned();
-        let content = &rest[head_end + 4..];
-        let end = find(content, &[b"\r\n".as_slice(), &delimiter].concat())?;
-        let disposition = head.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
-        if param(disposition, "name").as_deref() == Some("media") {
-            let filename = param(disposition, "filename").unwrap_or_default();
-            return Some(Part { filename, data: content[..end].to_vec() });
-        }
-        rest = &content[end..];
-    }
-    None
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// `name="x"` (or `name=x`) inside a Content-Disposition line.
-fn param(line: &str, name: &str) -> Option<String> {
-    line.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.trim().split_once('=')?;
-        (k.eq_ignore_ascii_case(name)).then(|| v.trim().trim_matches('"').to_string())
-    })
 }
 
 pub fn upload_view(media_type: MediaType, media_id: &str, created_at: i64) -> Map<String, Value> {
@@ -315,15 +271,5 @@ mod tests {
         assert_eq!(MediaType::Voice.check(b"#!AMR\n...."), Ok(()));
         assert_eq!(MediaType::Voice.check(b"RIFF...."), Err(Errcode::VoiceNotAmr));
         assert_eq!(upload_view(MediaType::File, "m", 1380000000)["created_at"], "1380000000");
-    }
-
-    #[test]
-    fn multipart_media_part() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nzzz\r\n--XyZ\r\nContent-Disposition: form-data; name=\"media\"; filename=\"a.txt\"; filelength=6\r\nContent-Type: application/octet-stream\r\n\r\nhello\n\r\n--XyZ--\r\n";
-        let p = media_part(Some("multipart/form-data; boundary=XyZ"), body).unwrap();
-        assert_eq!((p.filename.as_str(), p.data.as_slice()), ("a.txt", b"hello\n".as_slice()));
-        assert_eq!(media_part(Some("application/json"), body), None);
-        assert_eq!(media_part(None, body), None);
-        assert_eq!(media_part(Some("multipart/form-data; boundary=\"XyZ\""), b"--XyZ--\r\n"), None);
     }
 }

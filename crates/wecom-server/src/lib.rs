@@ -10,6 +10,7 @@ mod clock;
 mod control;
 mod faults;
 mod limits;
+mod multipart;
 mod reply;
 mod router;
 

@@ -60,8 +60,8 @@ impl Request {
     }
 
     /// The body as it came, or `None` when it was over the limit.
-    pub fn raw(&self) -> Option<&[u8]> {
-        self.body.as_deref()
+    pub fn raw(&self) -> Option<Bytes> {
+        self.body.clone()
     }
 }
 

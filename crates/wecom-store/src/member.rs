@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 use std::collections::HashMap;
 use wecom_model::event::{ChangeContact, ChangeType};
-use wecom_model::user::{mobile_existed, Cursor, Member, Placement, DEPARTMENT_CAPACITY};
+use wecom_model::user::{mobile_existed, ContactKey, Cursor, Member, Placement, DEPARTMENT_CAPACITY};
 use wecom_model::{ApiError, Errcode};
 
 /// A write the platform refuses (`Err`), inside a store result.
@@ -155,11 +155,12 @@ impl Store {
         Ok(attach(rows.iter().map(|r| (r.get("userid_key"), member_of(r))).collect(), placements))
     }
 
-    /// The userid of the member whose mobile (or email) is `value`.
-    pub async fn userid_by_contact(&self, corpid: &str, by_email: bool, value: &str) -> Result<Option<String>> {
-        let sql = match by_email {
-            false => "SELECT userid FROM members WHERE corpid = $1 AND mobile = $2",
-            true => "SELECT userid FROM members WHERE corpid = $1 AND email = $2",
+    /// The userid of the member whose mobile, corp mailbox or email is `value`.
+    pub async fn userid_by_contact(&self, corpid: &str, key: ContactKey, value: &str) -> Result<Option<String>> {
+        let sql = match key {
+            ContactKey::Mobile => "SELECT userid FROM members WHERE corpid = $1 AND mobile = $2",
+            ContactKey::BizMail => "SELECT userid FROM members WHERE corpid = $1 AND biz_mail = $2",
+            ContactKey::Email => "SELECT userid FROM members WHERE corpid = $1 AND email = $2",
         };
         Ok(sqlx::query(sql).bind(corpid).bind(value).fetch_optional(&self.read).await?.map(|r| r.get(0)))
     }
@@ -356,9 +357,12 @@ impl Store {
         changes: &[ChangeContact],
         now: i64,
     ) -> Refusable {
+        // Members are deleted in key order, the order tag writes lock them in, so the two cannot
+        // deadlock on PostgreSQL.
+        let mut order: Vec<(String, &ChangeContact)> = userids.iter().map(|u| u.to_lowercase()).zip(changes).collect();
+        order.sort_by(|a, b| a.0.cmp(&b.0));
         let mut tx = self.write.begin().await?;
-        for (userid, change) in userids.iter().zip(changes) {
-            let key = userid.to_lowercase();
+        for (key, change) in order {
             for sql in [
                 "DELETE FROM member_departments WHERE corpid = $1 AND userid_key = $2",
                 "DELETE FROM tag_users WHERE corpid = $1 AND userid_key = $2",

@@ -498,7 +498,15 @@ async fn lookups_and_authsucc(db: &Db) {
 
     let v = post(&s, "user/get_userid_by_email", &sync, json!({"email": "lisi@example.com", "email_type": 2})).await;
     assert_eq!(v, json!({"errcode": 0, "errmsg": "ok", "userid": "lisi"}));
-    assert_eq!(post(&s, "user/get_userid_by_email", &sync, json!({"email": "lisi@example.com"})).await["userid"], "lisi");
+    // email_type 1, the default, is the corp mailbox: the personal email is not found by it.
+    assert_eq!(post(&s, "user/get_userid_by_email", &sync, json!({"email": "lisi@example.com"})).await["errcode"], 46004);
+    let v = post(&s, "user/update", &sync, json!({"userid": "lisi", "biz_mail": "lisi@corp.example.com"})).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    assert_eq!(post(&s, "user/get_userid_by_email", &sync, json!({"email": "lisi@corp.example.com"})).await["userid"], "lisi");
+    let v = post(&s, "user/get_userid_by_email", &sync, json!({"email": "lisi@corp.example.com", "email_type": 1})).await;
+    assert_eq!(v["userid"], "lisi");
+    let v = post(&s, "user/get_userid_by_email", &sync, json!({"email": "lisi@corp.example.com", "email_type": 2})).await;
+    assert_eq!(v["errcode"], 46004, "the corp mailbox is not the personal email");
     assert_eq!(post(&s, "user/get_userid_by_email", &sync, json!({"email": "no@example.com"})).await["errcode"], 46004);
     assert_eq!(post(&s, "user/get_userid_by_email", &sync, json!({"email": "bad"})).await["errcode"], 60105);
     assert_eq!(post(&s, "user/get_userid_by_email", &sync, json!({"email": "lisi@example.com", "email_type": 9})).await["errcode"], 40058);

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use wecom_model::credential::Scope;
 use wecom_model::scope::{Range, WriteRange};
-use wecom_model::user::{self, openid_agent, openid_view, user_fields, userid_view, Cursor, Member, MemberBody, Sensitive};
+use wecom_model::user::{self, openid_agent, openid_view, user_fields, userid_view, ContactKey, Cursor, Member, MemberBody, Sensitive};
 use wecom_model::{ApiError, Dialect, Errcode};
 use wecom_store::Origin;
 
@@ -287,9 +287,9 @@ struct ByContact {
 }
 
 /// The member a mobile or email belongs to, if the caller can see it (46004 otherwise).
-async fn userid_by_contact(app: &App, caller: &Caller, by_email: bool, value: &str) -> Fields {
+async fn userid_by_contact(app: &App, caller: &Caller, key: ContactKey, value: &str) -> Fields {
     let none = || Failure::new(Errcode::UserNotExist, Some(caller.dialect()));
-    let userid = app.store.userid_by_contact(&caller.corpid, by_email, value).await.map_err(internal)?.ok_or_else(none)?;
+    let userid = app.store.userid_by_contact(&caller.corpid, key, value).await.map_err(internal)?.ok_or_else(none)?;
     let place = app.store.member_place(&caller.corpid, &userid).await.map_err(internal)?.ok_or_else(none)?;
     if !range(app, caller).await?.sees(&place) {
         return Err(none());
@@ -300,13 +300,13 @@ async fn userid_by_contact(app: &App, caller: &Caller, by_email: bool, value: &s
 pub async fn getuserid(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: ByContact = req.json(caller.dialect())?;
     let mobile = user::lookup_mobile(body.mobile.as_deref()).map_err(refused(caller.dialect()))?;
-    userid_by_contact(app, caller, false, mobile).await
+    userid_by_contact(app, caller, ContactKey::Mobile, mobile).await
 }
 
 pub async fn get_userid_by_email(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: ByContact = req.json(caller.dialect())?;
-    let email = user::lookup_email(body.email.as_deref(), body.email_type).map_err(refused(caller.dialect()))?;
-    userid_by_contact(app, caller, true, email).await
+    let (key, email) = user::lookup_email(body.email.as_deref(), body.email_type).map_err(refused(caller.dialect()))?;
+    userid_by_contact(app, caller, key, email).await
 }
 
 /// 二次验证 passed: the member joins (status 1, mobile frozen from now on).

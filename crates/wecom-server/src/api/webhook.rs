@@ -3,11 +3,12 @@
 
 use super::Answer;
 use crate::auth::internal;
+use crate::multipart;
 use crate::reply::Failure;
 use crate::router::Request;
 use crate::App;
 use serde_json::{Map, Value};
-use wecom_model::webhook::{self as rules, media_part, upload_view, MediaType};
+use wecom_model::webhook::{self as rules, upload_view, MediaType};
 use wecom_model::{Dialect, Errcode};
 use wecom_store::RobotRow;
 
@@ -38,7 +39,8 @@ pub async fn send(app: &App, req: &Request) -> Answer {
 /// The file is judged before the key (observed live): an empty upload is 44001 whatever the key.
 pub async fn upload_media(app: &App, req: &Request) -> Answer {
     let raw = req.raw().ok_or(fail(Errcode::InvalidFileSize))?;
-    let part = media_part(req.content_type.as_deref(), raw).filter(|p| !p.data.is_empty()).ok_or(fail(Errcode::EmptyMediaData))?;
+    let part = multipart::part(req.content_type.as_deref(), raw, "media").await;
+    let part = part.filter(|p| !p.data.is_empty()).ok_or(fail(Errcode::EmptyMediaData))?;
     let robot = robot(app, req).await?;
     let media_type = MediaType::parse(req.query.get("type")).map_err(fail)?;
     media_type.check(&part.data).map_err(fail)?;
