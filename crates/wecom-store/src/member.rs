@@ -375,6 +375,7 @@ impl Store {
             if gone.rows_affected() == 0 {
                 return Ok(Err(missing.into()));
             }
+            rewrite_userid_lists(&mut tx, corpid, &key, None).await?;
             record_change(&mut tx, corpid, origin, change, now).await?;
         }
         tx.commit().await?;
@@ -493,16 +494,32 @@ async fn rename(tx: &mut Transaction<'static, Any>, corpid: &str, old: &str, new
             sqlx::query(sql).bind(corpid).bind(&old_key).bind(&new_key).execute(&mut **tx).await?;
         }
     }
-    // userid lists stored as JSON text: find the rows that may name the member, then replace
-    // the exact entries (ignoring case).
-    let pattern = format!("%\"{old_key}\"%");
-    for (table, id, list) in [("members", "userid_key", "direct_leader"), ("apps", "agentid", "allow_users")] {
+    rewrite_userid_lists(tx, corpid, old, Some(new)).await?;
+    Ok(Ok(new_key))
+}
+
+/// Renames (`new`) or removes (`None`, the member was deleted) a userid in the userid lists other
+/// rows keep: a rename follows into members' direct_leader and apps' allow_users; a deletion
+/// leaves apps' allow_users, so that a later member of the same userid is not inside an app's
+/// visible range (direct_leader is left as it is: scanning every member on each delete is too
+/// dear for what it shows).
+async fn rewrite_userid_lists(tx: &mut Transaction<'static, Any>, corpid: &str, old: &str, new: Option<&str>) -> Result<()> {
+    // userid lists stored as JSON text: find the rows that may name the member, then change the
+    // exact entries (ignoring case).
+    let pattern = format!("%\"{}\"%", old.to_lowercase());
+    let lists: &[_] = match new {
+        Some(_) => &[("members", "userid_key", "direct_leader"), ("apps", "agentid", "allow_users")],
+        None => &[("apps", "agentid", "allow_users")],
+    };
+    for (table, id, list) in lists {
         let sql = format!("SELECT CAST({id} AS TEXT) AS id, {list} FROM {table} WHERE corpid = $1 AND LOWER({list}) LIKE $2");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(corpid).bind(&pattern).fetch_all(&mut **tx).await?;
         for r in rows {
-            let mut users: Vec<String> = json_list(&r, list);
-            let before = users.clone();
-            users.iter_mut().filter(|u| u.eq_ignore_ascii_case(old)).for_each(|u| *u = new.to_string());
+            let before: Vec<String> = json_list(&r, list);
+            let users: Vec<String> = match new {
+                Some(new) => before.iter().map(|u| if u.eq_ignore_ascii_case(old) { new.to_string() } else { u.clone() }).collect(),
+                None => before.iter().filter(|u| !u.eq_ignore_ascii_case(old)).cloned().collect(),
+            };
             if users != before {
                 let sql = format!("UPDATE {table} SET {list} = $3 WHERE corpid = $1 AND CAST({id} AS TEXT) = $2");
                 let id: String = r.get("id");
@@ -510,7 +527,7 @@ async fn rename(tx: &mut Transaction<'static, Any>, corpid: &str, old: &str, new
             }
         }
     }
-    Ok(Ok(new_key))
+    Ok(())
 }
 
 impl Store {

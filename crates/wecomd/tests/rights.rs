@@ -1,6 +1,6 @@
 //! Who may change contacts: the contacts-sync secret everything, a self-built app nothing unless
 //! granted contact edit (then its visible departments), a 管理组 its write subtrees. Deleting a
-//! department or tag takes it out of apps' visible ranges and groups' rights; the contacts-sync
+//! department, tag or member takes it out of apps' visible ranges and groups' rights; the contacts-sync
 //! secret reads contact details only from the IPs it read from before 2022-08-15 (48009).
 
 mod common;
@@ -185,9 +185,37 @@ async fn contact_sync_reads_details_only_from_earlier_ips(db: &Db) {
     assert_eq!(codes(&s, &details(&sync)).await, [48009, 48009, 48009]);
 }
 
+/// An app that names a member in allow_users: deleting the member takes it out, so a new member
+/// given the same userid later (in a department the app does not see) stays invisible.
+async fn a_deleted_member_leaves_no_rights_behind(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let seed = format!(
+        "[[corp]]\ncorpid = \"{CORPID}\"\nname = \"Test Corp\"\n\
+         [[corp.department]]\nid = 4\nname = \"Temp\"\nparentid = 1\n\
+         [[corp.member]]\nuserid = \"temp1\"\nname = \"T\"\ndepartment = [4]\nemail = \"t1@example.com\"\n\
+         [[corp.app]]\nagentid = 1000004\nname = \"Watcher\"\nsecret = \"{WATCHER_SECRET}\"\nallow_users = [\"zhangsan\", \"Temp1\"]\n"
+    );
+    let r = s.http().post(s.url("/control/seed")).body(seed).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let (sync, watcher) = (s.token(CORPID, SYNC_SECRET).await, s.token(CORPID, WATCHER_SECRET).await);
+    assert_eq!(user_get(&s, &watcher, "temp1").await, 0, "named in allow_users (the range is now cached)");
+
+    let v = s.api_post(&format!("user/batchdelete?access_token={sync}"), json!({"useridlist": ["temp1"]}).to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    let (_, corp) = s.get(&format!("/corps/{CORPID}")).await;
+    let app = corp["apps"].as_array().unwrap().iter().find(|a| a["agentid"] == 1000004).unwrap().clone();
+    assert_eq!(app["allow_users"], json!(["zhangsan"]), "{app}");
+
+    let body = json!({"userid": "TEMP1", "name": "T again", "department": [4], "email": "t1b@example.com"});
+    assert_eq!(s.api_post(&format!("user/create?access_token={sync}"), body.to_string()).await["errcode"], 0);
+    assert_eq!(user_get(&s, &watcher, "temp1").await, 60111, "a new member of the same userid is outside the range");
+    assert_eq!(user_get(&s, &watcher, "zhangsan").await, 0);
+}
+
 on_both_backends!(
     only_granted_credentials_write,
     a_deleted_department_leaves_no_rights_behind,
     a_deleted_tag_leaves_no_rights_behind,
+    a_deleted_member_leaves_no_rights_behind,
     contact_sync_reads_details_only_from_earlier_ips,
 );

@@ -2,7 +2,7 @@
 //! conversions. Rules and views are the model's (`wecom_model::user`); these handlers check who
 //! may read or write, and hand the write to the store.
 
-use crate::auth::{app_range, detail_read, internal, range, write_range, Caller};
+use crate::auth::{app_range, detail_read, internal, range, ranges_changed, write_range, Caller};
 use crate::reply::Failure;
 use crate::router::Request;
 use crate::App;
@@ -183,6 +183,8 @@ async fn delete_all(app: &App, req: &Request, caller: &Caller, userids: &[String
         .await
         .map_err(internal)?
         .map_err(refused(dialect))?;
+    // The members left apps' visible ranges, which are cached.
+    ranges_changed(app).await;
     Ok(Map::new())
 }
 
