@@ -35,6 +35,7 @@ struct Entry {
     caller: Caller,
     issued: Issued,
     trusted: Vec<IpNet>,
+    closed: bool,
 }
 
 /// A secret holder as gettoken sees it, with the token it last handed out.
@@ -106,12 +107,20 @@ impl Auth {
                 let row = row.ok_or(Failure::new(Errcode::InvalidAccessToken, None))?;
                 let dialect = row.credential.scope.dialect();
                 row.issued.check(now).map_err(|e| Failure::new(e, Some(dialect)))?;
-                let entry = Arc::new(Entry { caller: caller_of(&row.credential), issued: row.issued, trusted: trusted(&row.credential) });
+                let entry = Arc::new(Entry {
+                    caller: caller_of(&row.credential),
+                    issued: row.issued,
+                    trusted: trusted(&row.credential),
+                    closed: row.credential.closed,
+                });
                 self.tokens.insert(token.to_string(), entry.clone());
                 entry
             }
         };
         check_ip(&entry.trusted, ip).map_err(|e| Failure::new(e, Some(entry.caller.dialect())))?;
+        if entry.closed {
+            return Err(Failure::new(Errcode::AppDisabled, Some(entry.caller.dialect())));
+        }
         Ok(entry.caller.clone())
     }
 

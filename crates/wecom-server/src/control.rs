@@ -644,7 +644,12 @@ async fn change_app(State(app): State_, Path((corpid, agentid)): Path<(String, i
     if let Err(e) = change.check() {
         return problem(StatusCode::BAD_REQUEST, e);
     }
-    match app.store.change_agent(&corpid, agentid, &change).await {
+    let changed = app.store.change_agent(&corpid, agentid, &change).await;
+    if matches!(changed, Ok(true)) {
+        // `close` decides whether the app's secret and tokens still work.
+        credentials_changed(&app).await;
+    }
+    match changed {
         Ok(true) => match app.store.agent(&corpid, agentid).await {
             Ok(Some(a)) => Json(json!({ "agentid": a.agentid, "name": a.name, "description": a.description, "attributes": a.attributes }))
                 .into_response(),

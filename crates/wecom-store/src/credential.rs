@@ -13,6 +13,8 @@ pub struct CredentialRow {
     pub scope: Scope,
     pub secret: String,
     pub trusted_ips: Vec<String>,
+    /// The secret's app is disabled (agent/get `close`): its secret and tokens answer 50003.
+    pub closed: bool,
 }
 
 /// A token as stored, with the credential that minted it.
@@ -23,7 +25,8 @@ pub struct TokenRow {
     pub issued: Issued,
 }
 
-const CREDENTIAL_COLUMNS: &str = "c.id, c.corpid, c.owner, c.secret, c.trusted_ips";
+const CREDENTIAL_COLUMNS: &str = "c.id, c.corpid, c.owner, c.secret, c.trusted_ips, \
+     COALESCE((SELECT a.closed FROM apps a WHERE a.corpid = c.corpid AND c.owner = 'app:' || CAST(a.agentid AS TEXT)), 0) AS closed";
 
 fn credential(row: &AnyRow) -> Result<CredentialRow> {
     let owner: String = row.get("owner");
@@ -33,6 +36,7 @@ fn credential(row: &AnyRow) -> Result<CredentialRow> {
         scope: Scope::parse_owner_key(&owner).ok_or_else(|| StoreError::Invalid(format!("stored credential owner {owner:?}")))?,
         secret: row.get("secret"),
         trusted_ips: json_list(row, "trusted_ips"),
+        closed: row.get::<i64, _>("closed") != 0,
     })
 }
 

@@ -252,7 +252,12 @@ async fn seeded_and_controlled_attributes(db: &Db) {
     let l = get(&s, &legacy, "1000002").await;
     assert_eq!((l["type"].clone(), l["close"].clone(), l["description"].clone()), (json!(2), json!(1), json!("Tells everyone")));
     assert_eq!(l["round_logo_url"], "https://p.qlogo.cn/bizmail/seed/0");
-    assert_eq!(get(&s, &wecom, "1000002").await["home_url"], "https://seed.example.com");
+    // A disabled app's token and secret answer 50003 (wecom-api §3.1).
+    let v = get(&s, &wecom, "1000002").await;
+    assert_eq!(code(&v), 50003, "{v}");
+    assert!(v["errmsg"].as_str().unwrap().starts_with("app is disabled, hint: ["), "{v}");
+    assert_eq!(s.api(&format!("gettoken?corpid={CORPID}&corpsecret={APP_SECRET}")).await["errcode"], 50003);
+    assert_eq!(code(&get(&s, &s.token(CORPID, APP2_SECRET).await, "1000003").await), 0, "other apps are not disabled");
     assert_eq!(code(&set(&s, &legacy, json!({ "agentid": 1000002, "isreportuser": 1 })).await), 0);
     let r = s.http().post(s.url("/control/seed")).body(seed).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -270,6 +275,7 @@ async fn seeded_and_controlled_attributes(db: &Db) {
     assert_eq!(v["attributes"]["type"], 1);
     let l = get(&s, &legacy, "1000002").await;
     assert_eq!((l["type"].clone(), l["close"].clone(), l["name"].clone()), (json!(1), json!(0), json!("Renamed")));
+    assert_eq!(get(&s, &wecom, "1000002").await["home_url"], "https://seed.example.com", "enabled again: the same token works");
     let (st, _) = s.control(reqwest::Method::PATCH, &format!("/corps/{CORPID}/apps/1000002"), Some(json!({ "home_url": "nope" }))).await;
     assert_eq!(st, 400);
     let (st, _) = s.control(reqwest::Method::PATCH, &format!("/corps/{CORPID}/apps/1000002"), Some(json!({ "type": 3 }))).await;

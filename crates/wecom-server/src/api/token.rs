@@ -24,6 +24,9 @@ pub async fn gettoken(app: &App, req: &Request) -> Answer {
     };
     let dialect = holder.cred.scope.dialect();
     let fail = |e: Errcode| Failure::new(e, Some(dialect));
+    if holder.cred.closed {
+        return Err(fail(Errcode::AppDisabled));
+    }
     check_ip(&holder.trusted, req.ip).map_err(fail)?;
     let corpid = caller_of(&holder.cred).corpid;
     app.limits.corp_api(&corpid, req.endpoint, false, req.now).map_err(fail)?;
