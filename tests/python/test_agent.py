@@ -75,4 +75,8 @@ def test_attributes_from_the_control_api(server):
     server.control("PATCH", f"/corps/{CORPID}/apps/{APP_AGENTID}", json={"type": 2, "close": True, "home_url": "https://c.example.com"})
     l = server.client(GROUP_SECRET).agent.get(APP_AGENTID)
     assert (l["type"], l["close"]) == (2, 1)
+    e = raises(server.client(APP_SECRET).agent.get, APP_AGENTID)
+    assert e.errcode == 50003, "a disabled app's secret answers gettoken 50003"
+    assert_wecom_errmsg(e.errmsg, "app is disabled", 50003)
+    server.control("PATCH", f"/corps/{CORPID}/apps/{APP_AGENTID}", json={"close": False})
     assert server.client(APP_SECRET).agent.get(APP_AGENTID)["home_url"] == "https://c.example.com"
