@@ -81,6 +81,14 @@ fn problem(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({ "error": msg.into() }))).into_response()
 }
 
+/// A store read answered as JSON, or its failure as a problem.
+fn answer<T: serde::Serialize>(r: Result<T, StoreError>) -> Response {
+    match r {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
 fn store_problem(e: StoreError) -> Response {
     match e {
         StoreError::Conflict(m) => problem(StatusCode::CONFLICT, m),
@@ -142,10 +150,7 @@ async fn health(State(app): State_) -> Response {
 }
 
 async fn list_corps(State(app): State_) -> Response {
-    match app.store.corps().await {
-        Ok(corps) => Json(corps).into_response(),
-        Err(e) => store_problem(e),
-    }
+    answer(app.store.corps().await)
 }
 
 #[derive(Deserialize)]
@@ -227,10 +232,7 @@ async fn corp_view(app: &App, corpid: &str) -> Response {
             "groups": groups,
         }))
     };
-    match view.await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => store_problem(e),
-    }
+    answer(view.await)
 }
 
 async fn corp(State(app): State_, Path(corpid): Path<String>) -> Response {
@@ -393,10 +395,7 @@ struct After {
 
 /// The events recorded for a corp (the outbox), oldest first; `?after=SEQ` for newer ones.
 async fn events(State(app): State_, Path(corpid): Path<String>, Query(After { after }): Query<After>) -> Response {
-    match app.store.events(&corpid, after).await {
-        Ok(events) => Json(events).into_response(),
-        Err(e) => store_problem(e),
-    }
+    answer(app.store.events(&corpid, after).await)
 }
 
 /// The body is a seed file (TOML).
@@ -497,27 +496,17 @@ async fn enable_chat(State(app): State_, Path(corpid): Path<String>) -> Response
 /// The corp's chats (legacy chat service) and the members who muted them.
 async fn chats(State(app): State_, Path(corpid): Path<String>) -> Response {
     let view = async { Ok::<_, StoreError>(json!({ "chats": app.store.chats(&corpid).await?, "muted": app.store.muted(&corpid).await? })) };
-    match view.await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => store_problem(e),
-    }
-}
-
-fn listed<T: serde::Serialize>(r: Result<T, StoreError>) -> Response {
-    match r {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => store_problem(e),
-    }
+    answer(view.await)
 }
 
 /// Everything said in a group chat, oldest first: chat/send, members, robots.
 async fn chat_messages(State(app): State_, Path((corpid, chatid)): Path<(String, String)>) -> Response {
-    listed(app.store.chat_messages(&corpid, &Receiver { kind: ReceiverKind::Group, id: chatid }).await)
+    answer(app.store.chat_messages(&corpid, &Receiver { kind: ReceiverKind::Group, id: chatid }).await)
 }
 
 /// What chat/send sent a member in single (one-to-one) chats.
 async fn single_chat_messages(State(app): State_, Path((corpid, userid)): Path<(String, String)>) -> Response {
-    listed(app.store.chat_messages(&corpid, &Receiver { kind: ReceiverKind::Single, id: userid }).await)
+    answer(app.store.chat_messages(&corpid, &Receiver { kind: ReceiverKind::Single, id: userid }).await)
 }
 
 #[derive(Deserialize)]
@@ -573,7 +562,7 @@ async fn create_robot(State(app): State_, Path(corpid): Path<String>, body: Byte
 }
 
 async fn robots(State(app): State_, Path(corpid): Path<String>) -> Response {
-    listed(app.store.robots(&corpid).await)
+    answer(app.store.robots(&corpid).await)
 }
 
 #[derive(Deserialize)]
@@ -603,7 +592,7 @@ async fn delete_robot(State(app): State_, Path((corpid, key)): Path<(String, Str
 }
 
 async fn robot_messages(State(app): State_, Path((corpid, key)): Path<(String, String)>) -> Response {
-    listed(app.store.robot_messages(&corpid, &key).await)
+    answer(app.store.robot_messages(&corpid, &key).await)
 }
 
 /// Member action: someone joins the corp by itself (an invitation link or QR code) with a
@@ -678,10 +667,7 @@ async fn set_kf(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> 
 
 /// Every kf/send of the corp, oldest first.
 async fn kf_messages(State(app): State_, Path(corpid): Path<String>) -> Response {
-    match app.store.kf_messages(&corpid).await {
-        Ok(m) => Json(m).into_response(),
-        Err(e) => store_problem(e),
-    }
+    answer(app.store.kf_messages(&corpid).await)
 }
 
 /// Member action: a member shakes near a beacon; the answer is the ticket the shake page's URL
@@ -710,10 +696,7 @@ async fn inbox(State(app): State_, Path((corpid, userid)): Path<(String, String)
         app.store.member(&corpid, &userid).await?.ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
         app.store.inbox(&corpid, &userid).await
     };
-    match found.await {
-        Ok(items) => Json(items).into_response(),
-        Err(e) => store_problem(e),
-    }
+    answer(found.await)
 }
 
 /// The messages apps sent to an appchat, oldest first.
@@ -722,8 +705,5 @@ async fn appchat_messages(State(app): State_, Path((corpid, chatid)): Path<(Stri
         app.store.appchat(&corpid, &chatid).await?.ok_or_else(|| StoreError::NotFound(format!("no appchat {chatid} in corp {corpid}")))?;
         app.store.appchat_messages(&corpid, &chatid).await
     };
-    match found.await {
-        Ok(messages) => Json(messages).into_response(),
-        Err(e) => store_problem(e),
-    }
+    answer(found.await)
 }
