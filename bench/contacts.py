@@ -83,15 +83,7 @@ def wrk(url, script=None):
 
 
 def main():
-    log("building (release)")
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "wecomd", "--bin", "wecomd", "--example", "hello"], cwd=ROOT, check=True)
-    tdir = target_dir()
-    work = Path(tempfile.mkdtemp(prefix="wecomd-contacts-"))
-    seed = work / "seed.toml"
-    log(f"writing a seed with {MEMBERS} members")
-    write_seed(seed)
-    wecomd, base = start([str(tdir / "release/wecomd"), "--listen", "127.0.0.1:0", "--data-dir", str(work / "data"), "--no-demo", "--no-rate-limits"])
-    hello, hello_base = start([str(tdir / "release/examples/hello"), "127.0.0.1:0"])
+    _, seed, wecomd, base, hello, hello_base = launch("contacts", MEMBERS, write_seed)
     report = [f"contacts bench — {time.strftime('%Y-%m-%dT%H:%M:%S')} — {MEMBERS} members, SQLite, release, {' '.join(WRK)}"]
     try:
         t0 = time.monotonic()
@@ -144,6 +136,21 @@ def main():
     finally:
         stop(wecomd, hello)
     save_report("contacts", report)
+
+
+def launch(name, members, write_seed):
+    """Builds the release binaries, writes the bench's seed with `write_seed` and starts wecomd
+    (SQLite in a temporary directory, no rate limits) and the hello-world server beside it."""
+    log("building (release)")
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "wecomd", "--bin", "wecomd", "--example", "hello"], cwd=ROOT, check=True)
+    tdir = target_dir()
+    work = Path(tempfile.mkdtemp(prefix=f"wecomd-{name}-"))
+    seed = work / "seed.toml"
+    log(f"writing a seed with {members} members")
+    write_seed(seed)
+    wecomd, base = start([str(tdir / "release/wecomd"), "--listen", "127.0.0.1:0", "--data-dir", str(work / "data"), "--no-demo", "--no-rate-limits"])
+    hello, hello_base = start([str(tdir / "release/examples/hello"), "127.0.0.1:0"])
+    return work, seed, wecomd, base, hello, hello_base
 
 
 def stop(*procs):

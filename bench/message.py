@@ -14,14 +14,11 @@ bench/run.sh installs it). Everything stays on 127.0.0.1. Shares its helpers wit
 
 import json
 import os
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import requests
 
-from contacts import ROOT, WRK, log, rss_kib, save_report, start, stop, target_dir, wrk
+from contacts import WRK, launch, log, rss_kib, save_report, stop, wrk
 
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "100000"))
 ALL_RUNS = int(os.environ.get("BENCH_ALL_RUNS", "5"))
@@ -46,15 +43,7 @@ def body(touser, content):
 
 
 def main():
-    log("building (release)")
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "wecomd", "--bin", "wecomd", "--example", "hello"], cwd=ROOT, check=True)
-    tdir = target_dir()
-    work = Path(tempfile.mkdtemp(prefix="wecomd-message-"))
-    seed = work / "seed.toml"
-    log(f"writing a seed with {MEMBERS} members")
-    write_seed(seed)
-    wecomd, base = start([str(tdir / "release/wecomd"), "--listen", "127.0.0.1:0", "--data-dir", str(work / "data"), "--no-demo", "--no-rate-limits"])
-    hello, hello_base = start([str(tdir / "release/examples/hello"), "127.0.0.1:0"])
+    work, seed, wecomd, base, hello, hello_base = launch("message", MEMBERS, write_seed)
     report = [f"message bench — {time.strftime('%Y-%m-%dT%H:%M:%S')} — {MEMBERS} members, SQLite, release, {' '.join(WRK)}"]
     try:
         r = requests.post(base + "/control/seed", data=seed.read_bytes(), timeout=3600)
