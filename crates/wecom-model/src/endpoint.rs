@@ -289,6 +289,16 @@ impl Endpoint {
         }
     }
 
+    /// Writes that change which members an @all reaches. A corp's pending @all fan-outs are
+    /// finished before them, so each reaches the members it would have reached when it was sent.
+    pub fn changes_audience(self) -> bool {
+        use Endpoint::*;
+        matches!(
+            self,
+            UserCreate | UserUpdate | UserDelete | UserBatchdelete | DepartmentUpdate | TagDelete | TagAddtagusers | TagDeltagusers
+        )
+    }
+
     /// Whether a token minted by `scope` may call this endpoint: the chat service's tokens and
     /// chat/* belong to each other only (legacy-api.md §7.1).
     pub fn admits(self, scope: Scope) -> bool {

@@ -3,6 +3,7 @@
 //! translation, and the answers. message/send and appchat/send share [`check_content`].
 
 use crate::credential::random_url_safe;
+use crate::ratelimit::{Quota, PER_MEMBER_FROM_APP, PER_MEMBER_IN_APPCHATS};
 use crate::{ApiError, Dialect, Errcode};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -554,6 +555,41 @@ pub fn send_view(dialect: Dialect, invalid: &Invalid, msgid: &str, response_code
     m
 }
 
+/// Who counts against a recipient throttle: each app's messages to a member apart, and all apps'
+/// messages in appchats together (wecom-api.md §1.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    App(i64),
+    AppChat,
+}
+
+impl Throttle {
+    /// An app message (`chatid` empty) or an appchat message.
+    pub fn of(agentid: i64, chatid: &str) -> Throttle {
+        if chatid.is_empty() {
+            Throttle::App(agentid)
+        } else {
+            Throttle::AppChat
+        }
+    }
+
+    /// The key stored with each delivery: only ASCII letters, digits and `:`, so SQL may carry it
+    /// as a literal.
+    pub fn key(self) -> String {
+        match self {
+            Throttle::App(agentid) => format!("app:{agentid}"),
+            Throttle::AppChat => "appchat".into(),
+        }
+    }
+
+    pub fn quotas(self) -> &'static [Quota] {
+        match self {
+            Throttle::App(_) => &PER_MEMBER_FROM_APP,
+            Throttle::AppChat => &PER_MEMBER_IN_APPCHATS,
+        }
+    }
+}
+
 /// msgids are opaque strings; wecomd makes 44 URL-safe characters.
 pub fn new_msgid() -> String {
     random_url_safe(44)
@@ -842,6 +878,17 @@ mod tests {
         let b = obj(json!({ "text": { "content": "x" }, "touser": "a", "duplicate_check_interval": 60 }));
         assert_eq!(duplicate_key(1, &a), duplicate_key(1, &b));
         assert_ne!(duplicate_key(1, &a), duplicate_key(2, &a));
+    }
+
+    #[test]
+    fn throttles_per_app_and_for_appchats() {
+        assert_eq!(Throttle::of(1000002, ""), Throttle::App(1000002));
+        assert_eq!(Throttle::of(1000002, "chat1"), Throttle::AppChat);
+        assert_eq!(Throttle::App(1000002).key(), "app:1000002");
+        assert_eq!(Throttle::AppChat.key(), "appchat");
+        assert_eq!(Throttle::App(-1).key(), "app:-1");
+        assert_eq!(Throttle::App(1).quotas()[0].limit, 30);
+        assert_eq!(Throttle::AppChat.quotas()[1].limit, 10_000);
     }
 
     #[test]

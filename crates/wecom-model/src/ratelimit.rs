@@ -24,6 +24,32 @@ pub const GETTOKEN_BAD_SECRET_PER_IP: [Rule; 1] = [rule(20, 3600)];
 /// `debug=1` calls: 5 a minute.
 pub const DEBUG_MODE: [Rule; 1] = [rule(5, 60)];
 
+/// A recipient throttle: at most `limit` messages reach one member per fixed window of `window`
+/// seconds; the platform drops the rest without an error (wecom-api.md §1.8, doc 90454). Windows
+/// start at multiples of `window` after `offset` seconds before the epoch (days are natural days in
+/// China, UTC+8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: i64,
+    pub window: i64,
+    pub offset: i64,
+}
+
+impl Quota {
+    /// The first second of the window that holds `now`.
+    pub fn start(&self, now: i64) -> i64 {
+        now - (now + self.offset).rem_euclid(self.window)
+    }
+}
+
+const CHINA_UTC_OFFSET: i64 = 8 * 3600;
+
+/// message/send: one app reaches one member at most 30 times a minute and 1000 times an hour.
+pub const PER_MEMBER_FROM_APP: [Quota; 2] = [Quota { limit: 30, window: 60, offset: 0 }, Quota { limit: 1000, window: 3600, offset: 0 }];
+/// appchat/send: a member receives at most 200 app messages a minute and 10,000 a day in chats.
+pub const PER_MEMBER_IN_APPCHATS: [Quota; 2] =
+    [Quota { limit: 200, window: 60, offset: 0 }, Quota { limit: 10_000, window: 86_400, offset: CHINA_UTC_OFFSET }];
+
 /// The state of one rule for one key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counter {
@@ -118,6 +144,20 @@ mod tests {
         assert!(!admit(&mut c, &rules, 3599));
         assert!(!admit(&mut c, &rules, 3600 + 100), "blocked an hour from the excess at 120");
         assert!(admit(&mut c, &rules, 120 + 3600));
+    }
+
+    #[test]
+    fn quota_windows() {
+        let [minute, hour] = PER_MEMBER_FROM_APP;
+        assert_eq!((minute.limit, hour.limit), (30, 1000));
+        assert_eq!(minute.start(119), 60);
+        assert_eq!(hour.start(7199), 3600);
+        let day = PER_MEMBER_IN_APPCHATS[1];
+        assert_eq!((PER_MEMBER_IN_APPCHATS[0].limit, day.limit), (200, 10_000));
+        // 2024-01-01 00:00 in China is 2023-12-31 16:00 UTC (1704038400).
+        assert_eq!(day.start(1_704_038_400), 1_704_038_400);
+        assert_eq!(day.start(1_704_038_400 + 86_399), 1_704_038_400);
+        assert_eq!(day.start(1_704_038_399), 1_704_038_400 - 86_400);
     }
 
     #[test]

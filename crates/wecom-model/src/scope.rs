@@ -17,8 +17,9 @@ pub struct MemberPlace {
     pub tags: Vec<i64>,
 }
 
-/// What a caller can see of the directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a caller can see of the directory. Serialised into a pending @all fan-out, which expands
+/// the ranges the sender had when it sent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Range {
     /// The contacts-sync secret: the whole corp.
     All,

@@ -54,6 +54,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/corps/{corpid}/kf/messages", get(kf_messages))
         .route("/corps/{corpid}/shakes", post(shake))
         .route("/corps/{corpid}/members/{userid}/inbox", get(inbox))
+        .route("/fanouts", get(fanouts).put(set_fanouts))
         .route("/corps/{corpid}/appchats/{chatid}/messages", get(appchat_messages))
         .route("/corps/{corpid}/chat", post(enable_chat))
         .route("/corps/{corpid}/chats", get(chats))
@@ -122,6 +123,7 @@ fn owner(s: &str) -> Result<Scope, Response> {
 /// After anything that changes who a token stands for: drop this instance's cache and tell others.
 pub(crate) async fn credentials_changed(app: &App) {
     app.auth.flush();
+    app.directories.forget();
     if let Err(e) = app.store.notify("flush").await {
         tracing::error!("cannot tell other instances to flush: {e}");
     }
@@ -129,9 +131,13 @@ pub(crate) async fn credentials_changed(app: &App) {
 
 pub async fn on_notice(app: &App, notice: &str) {
     match notice {
-        "flush" => app.auth.flush(),
+        "flush" => {
+            app.auth.flush();
+            app.directories.forget();
+        }
         "clock" | "reset" | "reconnected" => {
             app.auth.flush();
+            app.directories.forget();
             if notice == "reset" {
                 app.limits.clear();
                 app.faults.clear();
@@ -141,6 +147,7 @@ pub async fn on_notice(app: &App, notice: &str) {
             }
         }
         "ranges" => app.auth.forget_ranges(),
+        "directory" => app.directories.forget(),
         other => tracing::warn!("unknown notice {other:?}"),
     }
 }
@@ -339,7 +346,10 @@ async fn lock_tag(State(app): State_, Path((corpid, tagid)): Path<(String, i64)>
         Err(r) => return r,
     };
     match app.store.set_tag_locked(&corpid, tagid, locked).await {
-        Ok(()) => Json(json!({ "tagid": tagid, "locked": locked })).into_response(),
+        Ok(()) => {
+            crate::directory::directory_changed(&app).await;
+            Json(json!({ "tagid": tagid, "locked": locked })).into_response()
+        }
         Err(e) => store_problem(e),
     }
 }
@@ -422,6 +432,7 @@ async fn reset(State(app): State_) -> Response {
     }
     app.clock.clear();
     app.auth.flush();
+    app.directories.forget();
     app.limits.clear();
     app.faults.clear();
     if let Err(e) = app.store.notify("reset").await {
@@ -608,6 +619,10 @@ async fn join_member(State(app): State_, Path(corpid): Path<String>, body: Bytes
         Ok(m) => m,
         Err(e) => return refused(e),
     };
+    // A new member must not join an @all sent before it joined.
+    if let Err(e) = app.store.settle_fanouts(&corpid, None, &|| true).await {
+        return store_problem(e);
+    }
     match app.store.create_member(&corpid, &m, Origin::Control, &user::created_event(&m), app.clock.now()).await {
         Ok(Ok(())) => (StatusCode::CREATED, Json(json!({ "userid": m.userid }))).into_response(),
         Ok(Err(e)) => refused(e),
@@ -697,6 +712,31 @@ async fn inbox(State(app): State_, Path((corpid, userid)): Path<(String, String)
         app.store.inbox(&corpid, &userid).await
     };
     answer(found.await)
+}
+
+/// @all messages whose recipient rows are still being written, and whether this instance's
+/// fan-out worker is paused.
+async fn fanouts(State(app): State_) -> Response {
+    let view = async { Ok::<_, StoreError>(json!({ "paused": app.fanouts.paused(), "pending": app.store.fanouts().await? })) };
+    answer(view.await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Paused {
+    paused: bool,
+}
+
+/// Pauses or resumes this instance's fan-out worker (between batches). Reads that show recipients
+/// still finish pending fan-outs themselves, so pausing changes when rows are written, not what
+/// anyone sees; it lets a test catch a fan-out half-way.
+async fn set_fanouts(State(app): State_, body: Bytes) -> Response {
+    let Paused { paused } = match parse(&body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    app.fanouts.set_paused(paused);
+    fanouts(State(app)).await
 }
 
 /// The messages apps sent to an appchat, oldest first.

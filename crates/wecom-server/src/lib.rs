@@ -8,6 +8,8 @@ mod api;
 mod auth;
 mod clock;
 mod control;
+mod directory;
+mod fanout;
 mod faults;
 mod limits;
 mod multipart;
@@ -43,18 +45,22 @@ pub(crate) struct App {
     pub store: Store,
     pub clock: Clock,
     pub auth: auth::Auth,
+    pub directories: directory::Directories,
+    pub fanouts: fanout::Fanouts,
     pub limits: limits::Limits,
     pub faults: faults::Faults,
     pub config: ServerConfig,
 }
 
 /// Serves until the listener fails. Clock offset and notices from other instances (PostgreSQL)
-/// are picked up here.
+/// are picked up here, and the fan-out worker starts with what a previous run left pending.
 pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let clock = Clock::load(&store).await.map_err(std::io::Error::other)?;
     let app = Arc::new(App {
         limits: limits::Limits::new(config.rate_limits, config.api_concurrency),
         auth: auth::Auth::default(),
+        directories: directory::Directories::default(),
+        fanouts: fanout::Fanouts::default(),
         faults: faults::Faults::default(),
         clock,
         store,
@@ -68,6 +74,7 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
             }
         });
     }
+    tokio::spawn(fanout::run(app.clone()));
     let service = router::router(app).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service).await
 }

@@ -100,6 +100,9 @@ async fn handle(app: &App, req: &Request) -> api::Answer {
         Credential::CorpSecret => api::by_secret(app, req).await,
         Credential::AccessToken | Credential::ChatToken => {
             let (caller, _slot) = authorize(app, req).await?;
+            if req.endpoint.changes_audience() {
+                app.store.settle_fanouts(&caller.corpid, None, &|| true).await.map_err(crate::auth::internal)?;
+            }
             api::by_token(app, req, &caller).await
         }
         Credential::WebhookKey => {

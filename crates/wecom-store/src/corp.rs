@@ -184,6 +184,10 @@ impl Store {
     /// Applies a seed in one transaction: all of it or, on any error, none of it.
     pub async fn apply_seed(&self, seed: &Seed, now: i64) -> Result<()> {
         seed.check().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        // A seed can change who an @all reaches: pending ones reach whom they did when sent.
+        for corp in &seed.corp {
+            self.settle_fanouts(&corp.corpid, None, &|| true).await?;
+        }
         let mut tx = self.write.begin().await?;
         if self.backend == Backend::Postgres {
             // Instances starting together with the same seed take turns instead of colliding.

@@ -9,6 +9,7 @@ mod corp;
 mod credential;
 mod department;
 mod event;
+mod fanout;
 mod member;
 mod menu;
 mod message;
@@ -21,7 +22,8 @@ pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
-pub use message::{Audience, InboxItem, MessageRow, NewMessage, Sent};
+pub use fanout::FanoutRow;
+pub use message::{Audience, Directory, InboxItem, MessageRow, NewMessage, Sent};
 pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};
 pub use webhook::RobotRow;
@@ -78,7 +80,12 @@ pub struct Store {
     /// Writes go here; on SQLite one connection, so writers queue in-process instead of failing
     /// with SQLITE_BUSY. On PostgreSQL it is the same pool as `read`.
     write: AnyPool,
+    /// Members written per fan-out transaction (`Store::with_fanout_batch`).
+    fanout_batch: i64,
 }
+
+/// Members an @all fan-out writes per transaction unless told otherwise.
+pub const FANOUT_BATCH: i64 = 5000;
 
 impl Store {
     /// Opens `postgres://…` or `sqlite://path` (created when missing) and applies migrations.
@@ -95,7 +102,7 @@ impl Store {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
                 MIGRATIONS.run(&pool).await?;
-                Store { backend, url: url.to_string(), read: pool.clone(), write: pool }
+                Store { backend, url: url.to_string(), read: pool.clone(), write: pool, fanout_batch: FANOUT_BATCH }
             }
             Backend::Sqlite => {
                 let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
@@ -104,10 +111,15 @@ impl Store {
                 write.execute("PRAGMA journal_mode = WAL").await?;
                 MIGRATIONS.run(&write).await?;
                 let read = sqlite_pool(&url, 4).await?;
-                Store { backend, url, read, write }
+                Store { backend, url, read, write, fanout_batch: FANOUT_BATCH }
             }
         };
         Ok(store)
+    }
+
+    /// Members an @all fan-out writes per transaction (at least 1).
+    pub fn with_fanout_batch(self, members: i64) -> Store {
+        Store { fanout_batch: members.max(1), ..self }
     }
 
     /// The SQLite database inside a data directory.
@@ -180,6 +192,7 @@ impl Store {
             "cards",
             "message_recipients",
             "messages",
+            "fanouts",
             "appchat_members",
             "appchats",
         ] {

@@ -1,6 +1,9 @@
 //! Messages and member inboxes. A message is one row; who received it is one row per member,
 //! written with set inserts (`INSERT … SELECT` over the members a range covers), so a message to
-//! 100,000 members costs one statement, not 100,000. The rules are in `wecom_model::message`.
+//! 100,000 members costs a few statements, not 100,000. An @all message is answered once its row
+//! and audience are stored; its recipient rows follow in batches (`fanout.rs`), and every read
+//! that shows them first finishes what is pending. Members a recipient throttle has had enough of
+//! get no row. The rules are in `wecom_model::message`.
 
 use crate::contact::params;
 use crate::tag::Rule;
@@ -11,8 +14,9 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 use wecom_model::credential::Scope;
 use wecom_model::department::{Tree, ROOT};
-use wecom_model::message::{new_msgid, new_response_code, RECALL_WINDOW, RESPONSE_CODE_TTL};
+use wecom_model::message::{new_msgid, new_response_code, Throttle, RECALL_WINDOW, RESPONSE_CODE_TTL};
 use wecom_model::scope::Range;
+use wecom_model::tag::Tag;
 use wecom_model::Errcode;
 
 /// Named userids are checked and written this many at a time (SQLite binds grow quadratically).
@@ -20,9 +24,9 @@ const USER_BATCH: usize = 32;
 
 /// SQL selecting members' `userid_key` in corp `$1`, with the strings it binds from `$first` on.
 /// Department and tag ids are integers and go into the text itself.
-struct Keys {
+pub(crate) struct Keys {
     first: usize,
-    strings: Vec<String>,
+    pub(crate) strings: Vec<String>,
 }
 
 fn ints(ids: impl IntoIterator<Item = i64>) -> String {
@@ -33,7 +37,7 @@ const NOBODY: &str = "SELECT userid_key FROM members WHERE corpid = $1 AND 1 = 0
 const EVERYONE: &str = "SELECT userid_key FROM members WHERE corpid = $1";
 
 impl Keys {
-    fn new(first: usize) -> Keys {
+    pub(crate) fn new(first: usize) -> Keys {
         Keys { first, strings: Vec::new() }
     }
 
@@ -84,7 +88,7 @@ impl Keys {
     }
 
     /// `AND userid_key IN (…)` for each range: a member must be seen by all of them.
-    fn within(&mut self, ranges: &[Range], tree: &Tree, tag_parties: &HashMap<i64, Vec<i64>>) -> String {
+    pub(crate) fn within(&mut self, ranges: &[Range], tree: &Tree, tag_parties: &HashMap<i64, Vec<i64>>) -> String {
         let mut out = String::new();
         for r in ranges {
             // A range that sees the whole corp filters nothing: leave it out of the statement.
@@ -97,10 +101,19 @@ impl Keys {
     }
 }
 
+/// What resolving recipients reads of a corp's contacts: the department tree, the tags, and the
+/// departments each tag holds. The server keeps it between contact writes.
+#[derive(Debug, Clone)]
+pub struct Directory {
+    pub tree: Tree,
+    pub tags: Vec<Tag>,
+    pub tag_parties: HashMap<i64, Vec<i64>>,
+}
+
 /// Who a message goes to, every id already checked by the rules.
 #[derive(Debug, Clone)]
 pub enum Audience {
-    /// `@all`: everyone the ranges see.
+    /// `@all`: everyone the ranges see, written after the answer.
     Everyone { ranges: Vec<Range> },
     /// Named userids (found and seen), and the members of valid departments and tags that the
     /// ranges see.
@@ -129,8 +142,11 @@ pub struct NewMessage<'a> {
 pub struct Sent {
     pub msgid: String,
     pub response_code: Option<String>,
-    /// How many members received it (0 for a duplicate, which is not delivered again).
+    /// How many members received it (0 for a duplicate, which is not delivered again, and for an
+    /// @all, which is still being written).
     pub recipients: i64,
+    /// An @all whose recipient rows are pending.
+    pub fanout: bool,
 }
 
 /// A stored message, as the control API and the recall/update rules read it.
@@ -182,8 +198,8 @@ fn message_of(r: &AnyRow) -> MessageRow {
     }
 }
 
-/// Binds `$1` corpid, then `fixed` more values given by the caller, then the strings of `keys`.
-fn run<'q>(sql: String, corpid: &'q str, keys: &'q Keys) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+/// Binds `$1` corpid, then the strings of `keys`.
+pub(crate) fn run<'q>(sql: String, corpid: &'q str, keys: &'q Keys) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
     let mut q = sqlx::query(AssertSqlSafe(sql)).bind(corpid);
     for s in &keys.strings {
         q = q.bind(s.as_str());
@@ -192,24 +208,28 @@ fn run<'q>(sql: String, corpid: &'q str, keys: &'q Keys) -> sqlx::query::Query<'
 }
 
 impl Store {
-    async fn tag_parties(&self, corpid: &str) -> Result<HashMap<i64, Vec<i64>>> {
-        let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    pub async fn directory(&self, corpid: &str) -> Result<Directory> {
+        let mut tag_parties: HashMap<i64, Vec<i64>> = HashMap::new();
         for r in sqlx::query("SELECT tagid, department_id FROM tag_parties WHERE corpid = $1").bind(corpid).fetch_all(&self.read).await? {
-            out.entry(r.get(0)).or_default().push(r.get(1));
+            tag_parties.entry(r.get(0)).or_default().push(r.get(1));
         }
-        Ok(out)
+        Ok(Directory { tree: self.departments(corpid).await?, tags: self.tags(corpid).await?, tag_parties })
     }
 
     /// Of `userids` (any case), the members that exist and every range sees: key → userid as
     /// stored.
-    pub async fn members_within(&self, corpid: &str, userids: &[String], ranges: &[Range]) -> Result<HashMap<String, String>> {
-        let tree = self.departments(corpid).await?;
-        let tag_parties = self.tag_parties(corpid).await?;
+    pub async fn members_within(
+        &self,
+        corpid: &str,
+        userids: &[String],
+        ranges: &[Range],
+        dir: &Directory,
+    ) -> Result<HashMap<String, String>> {
         let mut found = HashMap::new();
         for chunk in userids.chunks(USER_BATCH) {
             let mut keys = Keys::new(2);
             let named = keys.users(chunk);
-            let within = keys.within(ranges, &tree, &tag_parties);
+            let within = keys.within(ranges, &dir.tree, &dir.tag_parties);
             let sql = format!("SELECT userid_key, userid FROM members WHERE corpid = $1 AND userid_key IN ({named}){within}");
             for r in run(sql, corpid, &keys).fetch_all(&self.read).await? {
                 found.insert(r.get(0), r.get(1));
@@ -231,12 +251,24 @@ impl Store {
         Ok(names)
     }
 
-    /// Stores a message and delivers it to its audience in one transaction. With a duplicate key,
-    /// a matching message of the same app inside the window is answered instead and nothing new is
-    /// delivered. A task_id the app used before answers 42014.
-    pub async fn send_message(&self, corpid: &str, msg: &NewMessage<'_>, to: &Audience, now: i64) -> Result<Rule<Sent>> {
-        let tree = self.departments(corpid).await?;
-        let tag_parties = self.tag_parties(corpid).await?;
+    /// Stores a message and delivers it to its audience in one transaction; an @all stores its
+    /// audience for the fan-out instead. With a duplicate key, a matching message of the same app
+    /// inside the window is answered instead and nothing new is delivered. A task_id the app used
+    /// before answers 42014.
+    pub async fn send_message(&self, corpid: &str, msg: &NewMessage<'_>, to: &Audience, dir: &Directory, now: i64) -> Result<Rule<Sent>> {
+        loop {
+            match self.try_send(corpid, msg, to, dir, now).await? {
+                Some(sent) => return Ok(sent),
+                // An earlier @all of this app is still being written. Its deliveries count against
+                // this message's throttle, so it is finished first, as if it had been synchronous.
+                None => self.settle_fanouts(corpid, Some(msg.agentid), &|| true).await?,
+            }
+        }
+    }
+
+    /// `None` when an earlier @all of the same app is pending (nothing was written).
+    async fn try_send(&self, corpid: &str, msg: &NewMessage<'_>, to: &Audience, dir: &Directory, now: i64) -> Result<Option<Rule<Sent>>> {
+        let throttle = Throttle::of(msg.agentid, msg.chatid);
         let mut tx = self.write.begin().await?;
         // Takes the corp's row: messages are numbered, and duplicates decided, in send order.
         let seq: i64 = sqlx::query("UPDATE corps SET message_seq = message_seq + 1 WHERE corpid = $1 RETURNING message_seq")
@@ -256,7 +288,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(r) = earlier {
-                return Ok(Ok(Sent { msgid: r.get(0), response_code: None, recipients: 0 }));
+                return Ok(Some(Ok(Sent { msgid: r.get(0), response_code: None, recipients: 0, fanout: false })));
             }
         }
         if let Some(task_id) = msg.task_id {
@@ -267,15 +299,27 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if used.is_some() {
-                return Ok(Err(Errcode::InvalidTaskId));
+                return Ok(Some(Err(Errcode::InvalidTaskId)));
+            }
+        }
+        // Holding the corp's row: no @all of this app can be queued after this check and before
+        // this message. A later @all waits its turn in the fan-out instead.
+        if matches!(to, Audience::Named { .. }) {
+            let pending = sqlx::query("SELECT 1 FROM fanouts WHERE corpid = $1 AND agentid = $2 LIMIT 1")
+                .bind(corpid)
+                .bind(msg.agentid)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if pending.is_some() {
+                return Ok(None);
             }
         }
         let msgid = new_msgid();
         let response_code = msg.updatable.then(new_response_code);
         sqlx::query(
             "INSERT INTO messages (corpid, seq, msgid, sender, agentid, chatid, msgtype, content, safe, created_at, recalled_at, \
-             duplicate_key, task_id, response_code, response_code_used, recipients) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13, 0, 0)",
+             duplicate_key, task_id, response_code, response_code_used, recipients, throttle) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13, 0, 0, $14)",
         )
         .bind(corpid)
         .bind(seq)
@@ -290,9 +334,10 @@ impl Store {
         .bind(msg.duplicate.as_ref().map_or("", |(k, _)| k.as_str()))
         .bind(msg.task_id.unwrap_or(""))
         .bind(response_code.as_deref().unwrap_or(""))
+        .bind(throttle.key())
         .execute(&mut *tx)
         .await?;
-        let recipients = deliver(&mut tx, corpid, seq, to, &tree, &tag_parties).await?;
+        let recipients = deliver(&mut tx, corpid, seq, msg.agentid, to, dir, throttle, now).await?;
         sqlx::query("UPDATE messages SET recipients = $1 WHERE corpid = $2 AND seq = $3")
             .bind(recipients)
             .bind(corpid)
@@ -300,7 +345,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Ok(Sent { msgid, response_code, recipients }))
+        Ok(Some(Ok(Sent { msgid, response_code, recipients, fanout: matches!(to, Audience::Everyone { .. }) })))
     }
 
     pub async fn message(&self, corpid: &str, msgid: &str) -> Result<Option<MessageRow>> {
@@ -340,9 +385,9 @@ impl Store {
         userids: &[String],
         parties: &[i64],
         tags: &[i64],
+        dir: &Directory,
     ) -> Result<(bool, Vec<String>)> {
-        let tree = self.departments(corpid).await?;
-        let tag_parties = self.tag_parties(corpid).await?;
+        self.settle_fanouts(corpid, None, &|| true).await?;
         let mut received: HashSet<String> = HashSet::new();
         for chunk in userids.chunks(USER_BATCH) {
             let mut keys = Keys::new(3);
@@ -353,7 +398,7 @@ impl Store {
             received.extend(run_seq(sql, corpid, seq, &keys).fetch_all(&self.read).await?.iter().map(|r| r.get::<String, _>(0)));
         }
         let missing: Vec<String> = userids.iter().filter(|u| !received.contains(&u.to_lowercase())).cloned().collect();
-        let groups = format!("{} UNION {}", Keys::departments(&tree, parties), Keys::tags(&tree, &tag_parties, tags));
+        let groups = format!("{} UNION {}", Keys::departments(&dir.tree, parties), Keys::tags(&dir.tree, &dir.tag_parties, tags));
         let sql = format!("SELECT 1 FROM message_recipients WHERE corpid = $1 AND seq = $2 AND userid_key IN ({groups}) LIMIT 1");
         let group_hit = (!parties.is_empty() || !tags.is_empty())
             && sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(seq).fetch_optional(&self.read).await?.is_some();
@@ -371,10 +416,10 @@ impl Store {
         parties: &[i64],
         tags: &[i64],
         card: &serde_json::Value,
+        dir: &Directory,
         now: i64,
     ) -> Result<Rule<()>> {
-        let tree = self.departments(corpid).await?;
-        let tag_parties = self.tag_parties(corpid).await?;
+        self.settle_fanouts(corpid, None, &|| true).await?;
         let mut tx = self.write.begin().await?;
         let spent = sqlx::query(
             "UPDATE messages SET response_code_used = 1 WHERE corpid = $1 AND seq = $2 AND response_code_used = 0 AND created_at >= $3",
@@ -397,7 +442,7 @@ impl Store {
         match userids {
             None => statements.push((base.to_string(), with_card())),
             Some(userids) => {
-                let groups = format!("{} UNION {}", Keys::departments(&tree, parties), Keys::tags(&tree, &tag_parties, tags));
+                let groups = format!("{} UNION {}", Keys::departments(&dir.tree, parties), Keys::tags(&dir.tree, &dir.tag_parties, tags));
                 statements.push((format!("{base} AND userid_key IN ({groups})"), with_card()));
                 for chunk in userids.chunks(USER_BATCH) {
                     let mut keys = with_card();
@@ -415,6 +460,7 @@ impl Store {
 
     /// What a member received, oldest first.
     pub async fn inbox(&self, corpid: &str, userid: &str) -> Result<Vec<InboxItem>> {
+        self.settle_fanouts(corpid, None, &|| true).await?;
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS}, r.card FROM message_recipients r JOIN messages m ON m.corpid = r.corpid AND m.seq = r.seq \
              WHERE r.corpid = $1 AND r.userid_key = $2 ORDER BY r.seq"
@@ -436,49 +482,104 @@ impl Store {
     }
 }
 
-/// Writes the recipient rows of message `seq`; returns how many members it reached.
+/// `INSERT … SELECT` of recipient rows for message `$1`/`$2` at `now`, from members named `x`.
+pub(crate) fn insert_recipients(throttle: Throttle, now: i64) -> String {
+    format!(
+        "INSERT INTO message_recipients (corpid, seq, userid_key, throttle, sent_at) SELECT $1, $2, x.userid_key, '{}', {now} FROM",
+        throttle.key()
+    )
+}
+
+/// `AND …` clauses leaving out the members `x` a throttle has had enough of, for message `seq` sent
+/// at `now`. A quota fewer earlier messages used than its limit can stop nobody and is left out.
+pub(crate) async fn throttled(tx: &mut Transaction<'static, Any>, corpid: &str, seq: i64, throttle: Throttle, now: i64) -> Result<String> {
+    let key = throttle.key();
+    let mut out = String::new();
+    for q in throttle.quotas() {
+        let start = q.start(now);
+        let used: i64 = sqlx::query("SELECT COUNT(*) FROM messages WHERE corpid = $1 AND throttle = $2 AND created_at >= $3 AND seq < $4")
+            .bind(corpid)
+            .bind(&key)
+            .bind(start)
+            .bind(seq)
+            .fetch_one(&mut **tx)
+            .await?
+            .get(0);
+        if used >= q.limit {
+            out.push_str(&format!(
+                " AND (SELECT COUNT(*) FROM message_recipients t WHERE t.corpid = $1 AND t.userid_key = x.userid_key \
+                 AND t.throttle = '{key}' AND t.sent_at >= {start} AND t.seq < $2) < {}",
+                q.limit
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Stores what an @all will be expanded to (the sender's ranges as they are now).
+async fn queue_fanout(tx: &mut Transaction<'static, Any>, corpid: &str, seq: i64, agentid: i64, ranges: &[Range], now: i64) -> Result<()> {
+    let ranges = serde_json::to_string(ranges).map_err(|e| StoreError::Invalid(format!("ranges: {e}")))?;
+    sqlx::query(
+        "INSERT INTO fanouts (corpid, seq, agentid, ranges, sent_at, done_through, claimed_until) VALUES ($1, $2, $3, $4, $5, '', 0)",
+    )
+    .bind(corpid)
+    .bind(seq)
+    .bind(agentid)
+    .bind(ranges)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes the recipient rows of message `seq` to named recipients or a chat, or queues an @all;
+/// returns how many members it reached so far.
+#[allow(clippy::too_many_arguments)]
 async fn deliver(
     tx: &mut Transaction<'static, Any>,
     corpid: &str,
     seq: i64,
+    agentid: i64,
     to: &Audience,
-    tree: &Tree,
-    tag_parties: &HashMap<i64, Vec<i64>>,
+    dir: &Directory,
+    throttle: Throttle,
+    now: i64,
 ) -> Result<i64> {
-    let insert = "INSERT INTO message_recipients (corpid, seq, userid_key) SELECT $1, $2, userid_key FROM";
     let mut keys = Keys::new(3);
-    let sql = match to {
-        Audience::Chat(chatid) => {
-            keys.strings.push(chatid.clone());
-            format!("{insert} appchat_members WHERE corpid = $1 AND chatid = $3")
-        }
+    match to {
         Audience::Everyone { ranges } => {
-            let within = keys.within(ranges, tree, tag_parties);
-            format!("{insert} members WHERE corpid = $1{within}")
+            queue_fanout(tx, corpid, seq, agentid, ranges, now).await?;
+            Ok(0)
+        }
+        Audience::Chat(chatid) => {
+            let (insert, throttled) = (insert_recipients(throttle, now), throttled(tx, corpid, seq, throttle, now).await?);
+            keys.strings.push(chatid.clone());
+            let sql = format!("{insert} appchat_members x WHERE x.corpid = $1 AND x.chatid = $3{throttled}");
+            Ok(run_seq(sql, corpid, seq, &keys).execute(&mut **tx).await?.rows_affected() as i64)
         }
         Audience::Named { userids, parties, tags, ranges } => {
+            let (insert, throttled) = (insert_recipients(throttle, now), throttled(tx, corpid, seq, throttle, now).await?);
             let mut reached = 0;
             for chunk in userids.chunks(USER_BATCH) {
                 let mut named = Keys::new(3);
                 let list = named.users(chunk);
                 // SQLite parses an upsert after INSERT … SELECT only when the SELECT has a WHERE.
-                let sql = format!("{insert} ({list}) x WHERE 1 = 1 ON CONFLICT DO NOTHING");
+                let sql = format!("{insert} ({list}) x WHERE 1 = 1{throttled} ON CONFLICT DO NOTHING");
                 reached += run_seq(sql, corpid, seq, &named).execute(&mut **tx).await?.rows_affected();
             }
             if parties.is_empty() && tags.is_empty() {
                 return Ok(reached as i64);
             }
-            let groups = format!("{} UNION {}", Keys::departments(tree, parties), Keys::tags(tree, tag_parties, tags));
-            let within = keys.within(ranges, tree, tag_parties);
-            let sql = format!("{insert} ({groups}) x WHERE 1 = 1{within} ON CONFLICT DO NOTHING");
+            let groups = format!("{} UNION {}", Keys::departments(&dir.tree, parties), Keys::tags(&dir.tree, &dir.tag_parties, tags));
+            let within = keys.within(ranges, &dir.tree, &dir.tag_parties);
+            let sql = format!("{insert} ({groups}) x WHERE 1 = 1{within}{throttled} ON CONFLICT DO NOTHING");
             let more = run_seq(sql, corpid, seq, &keys).execute(&mut **tx).await?.rows_affected();
-            return Ok((reached + more) as i64);
+            Ok((reached + more) as i64)
         }
-    };
-    Ok(run_seq(sql, corpid, seq, &keys).execute(&mut **tx).await?.rows_affected() as i64)
+    }
 }
 
-fn run_seq<'q>(sql: String, corpid: &'q str, seq: i64, keys: &'q Keys) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+pub(crate) fn run_seq<'q>(sql: String, corpid: &'q str, seq: i64, keys: &'q Keys) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
     let mut q = sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(seq);
     for s in &keys.strings {
         q = q.bind(s.as_str());

@@ -61,6 +61,9 @@ pub struct Options {
     /// Calls of one API by one corp in progress at once before 45033 [default: 100].
     #[arg(long, env = "WECOMD_API_CONCURRENCY", global = true)]
     pub api_concurrency: Option<u32>,
+    /// Members an @all fan-out writes per transaction [default: 5000].
+    #[arg(long, env = "WECOMD_FANOUT_BATCH", global = true)]
+    pub fanout_batch: Option<i64>,
     /// Addresses getcallbackip reports, comma-separated [default: 127.0.0.1].
     #[arg(long, env = "WECOMD_CALLBACK_IPS", global = true, value_delimiter = ',')]
     pub callback_ips: Option<Vec<String>>,
@@ -79,6 +82,7 @@ pub struct Settings {
     pub admin_token: Option<String>,
     pub api_concurrency: u32,
     pub callback_ips: Vec<String>,
+    pub fanout_batch: i64,
 }
 
 impl Options {
@@ -96,6 +100,7 @@ impl Options {
             admin_token: self.admin_token.or(file.admin_token),
             api_concurrency: self.api_concurrency.or(file.api_concurrency),
             callback_ips: self.callback_ips.or(file.callback_ips),
+            fanout_batch: self.fanout_batch.or(file.fanout_batch),
         }
     }
 
@@ -130,6 +135,7 @@ impl Options {
             admin_token: o.admin_token,
             api_concurrency: o.api_concurrency.unwrap_or(DEFAULT_API_CONCURRENCY),
             callback_ips: o.callback_ips.unwrap_or_else(|| vec!["127.0.0.1".into()]),
+            fanout_batch: o.fanout_batch.unwrap_or(wecom_store::FANOUT_BATCH),
         })
     }
 }

@@ -100,3 +100,54 @@ async fn database_outage_answers_system_busy() {
     drop(s);
     db.drop_db().await;
 }
+
+/// The directory one instance keeps for message/send follows department and tag writes made on
+/// another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_recipients_follow_writes_on_another_instance() {
+    if !postgres_available().await {
+        return;
+    }
+    let db = Db::new(Backend::Postgres).await;
+    let a = Server::start(&db, &[]).await;
+    let b = Server::start(&db, &[]).await;
+    let sync = a.token(CORPID, SYNC_SECRET).await;
+    let app = b.token(CORPID, APP_SECRET).await;
+    let send = |party: &'static str, tag: &'static str| {
+        let (b, app) = (&b, app.clone());
+        async move {
+            let body = json!({ "toparty": party, "totag": tag, "msgtype": "text", "agentid": 1000002, "text": { "content": "x" } });
+            b.api_post(&format!("message/send?access_token={app}"), body.to_string()).await
+        }
+    };
+    // B reads and keeps the directory.
+    assert_eq!(send("2", "").await["errcode"], 0);
+    assert_eq!(send("9", "").await["errcode"], 81013);
+
+    let v =
+        a.api_post(&format!("department/create?access_token={sync}"), json!({ "name": "New", "parentid": 1, "id": 9 }).to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    let v = a
+        .api_post(
+            &format!("user/create?access_token={sync}"),
+            json!({ "userid": "newbie", "name": "N", "department": [9], "mobile": "13900000001" }).to_string(),
+        )
+        .await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    let took = within_notice_delay("new department", || async { send("9", "").await["errcode"] == 0 }).await;
+    eprintln!("a department made on A reached B's directory in {took:?}");
+
+    let v = a.api_post(&format!("tag/create?access_token={sync}"), json!({ "tagname": "T", "tagid": 5 }).to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    within_notice_delay("new tag", || async { send("", "5").await["errcode"] == 0 }).await;
+    let v = a.api_post(&format!("tag/addtagusers?access_token={sync}"), json!({ "tagid": 5, "partylist": [3] }).to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    within_notice_delay("tag departments", || async {
+        send("", "5").await;
+        let (_, inbox) = a.get(&format!("/corps/{CORPID}/members/wangwu/inbox")).await;
+        !inbox.as_array().unwrap().is_empty()
+    })
+    .await;
+    drop((a, b));
+    db.drop_db().await;
+}

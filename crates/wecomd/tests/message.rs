@@ -274,7 +274,253 @@ async fn fan_out_to_everyone(db: &Db) {
     assert_eq!(st, 404);
 }
 
+/// 2,000 more members in Sales, seeded through the control API.
+async fn seed_members(s: &Server, n: usize) {
+    let mut seed = String::from("[[corp]]\ncorpid = \"ww0123456789abcdef\"\nname = \"Test Corp\"\n");
+    for i in 0..n {
+        seed.push_str(&format!("[[corp.member]]\nuserid = \"m{i}\"\nname = \"M {i}\"\ndepartment = [3]\n"));
+    }
+    let r = s.http().post(s.url("/control/seed")).body(seed).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+async fn fanouts(s: &Server) -> Value {
+    let (st, v) = s.get("/fanouts").await;
+    assert_eq!(st, 200, "{v}");
+    v
+}
+
+async fn pause_fanouts(s: &Server, paused: bool) {
+    let (st, v) = s.control(reqwest::Method::PUT, "/fanouts", Some(json!({ "paused": paused }))).await;
+    assert_eq!(st, 200, "{v}");
+}
+
+async fn at_all_answers_before_its_rows_exist(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    seed_members(&s, 2000).await;
+    pause_fanouts(&s, true).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    let v = send(&s, &app, text("@all", "everyone")).await;
+    assert_eq!(code(&v), 0, "{v}");
+    let pending = fanouts(&s).await;
+    assert_eq!(pending["paused"], true);
+    assert_eq!(
+        pending["pending"],
+        json!([{ "corpid": CORPID, "msgid": v["msgid"], "agentid": 1000002, "recipients": 0 }]),
+        "answered with no row written"
+    );
+
+    // A member who joins afterwards is not reached: the write finishes the fan-out first.
+    let sync = s.token(CORPID, SYNC_SECRET).await;
+    let joined = s
+        .api_post(
+            &format!("user/create?access_token={sync}"),
+            json!({ "userid": "late", "name": "Late", "department": [3], "mobile": "13900000009" }).to_string(),
+        )
+        .await;
+    assert_eq!(joined["errcode"], 0, "{joined}");
+    assert_eq!(fanouts(&s).await["pending"], json!([]));
+    assert!(inbox(&s, "late").await.is_empty(), "joined after the @all");
+
+    // Another @all, still paused: the inbox shows it at once, with every recipient counted.
+    let v = send(&s, &app, text("@all", "again")).await;
+    assert_eq!(fanouts(&s).await["pending"].as_array().unwrap().len(), 1);
+    let got = inbox(&s, "m1999").await;
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1]["msgid"], v["msgid"]);
+    assert_eq!(got[1]["recipients"], 2004);
+    assert_eq!(inbox(&s, "late").await.len(), 1);
+    assert_eq!(fanouts(&s).await["pending"], json!([]));
+
+    // A single send of the same app waits for the pending @all before it: order in every inbox
+    // is send order.
+    send(&s, &app, text("@all", "third")).await;
+    send(&s, &app, text("zhangsan", "after")).await;
+    assert_eq!(fanouts(&s).await["pending"], json!([]), "the single send finished the @all");
+    let got = inbox(&s, "zhangsan").await;
+    let order: Vec<_> = got.iter().map(|m| m["content"]["content"].as_str().unwrap().to_string()).collect();
+    assert_eq!(order, ["everyone", "again", "third", "after"]);
+
+    // Resumed, the worker writes what is pending without anyone reading.
+    send(&s, &app, text("@all", "fourth")).await;
+    pause_fanouts(&s, false).await;
+    let start = std::time::Instant::now();
+    while !fanouts(&s).await["pending"].as_array().unwrap().is_empty() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "the worker finished the fan-out");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn restart_mid_fanout_finishes_without_duplicates(db: &Db) {
+    let s = Server::start(db, &["--fanout-batch", "10"]).await;
+    seed_members(&s, 2000).await;
+    pause_fanouts(&s, true).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    let v = send(&s, &app, text("@all", "everyone")).await;
+    assert_eq!(code(&v), 0, "{v}");
+    pause_fanouts(&s, false).await;
+    let start = std::time::Instant::now();
+    loop {
+        let p = fanouts(&s).await;
+        if p["pending"][0]["recipients"].as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "the worker started: {p}");
+    }
+    pause_fanouts(&s, true).await;
+    let half = fanouts(&s).await["pending"][0]["recipients"].as_i64().expect("still pending after the pause");
+    assert!(half > 0 && half < 2003, "caught half-way: {half}");
+    s.kill().await;
+
+    // The next start finishes it by itself, without duplicating the rows already written.
+    let s = Server::start(db, &[]).await;
+    let start = std::time::Instant::now();
+    while !fanouts(&s).await["pending"].as_array().unwrap().is_empty() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "finished after the restart");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for u in ["zhangsan", "lisi", "wangwu", "m0", "m1000", "m1999"] {
+        let got = inbox(&s, u).await;
+        assert_eq!(got.len(), 1, "{u}: {got:?}");
+        assert_eq!(got[0]["recipients"], 2003, "every member once, counted once");
+    }
+}
+
+async fn recipient_throttles(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    // Start at an hour's first second, so that 31 sends share one minute and 34 minutes one hour.
+    let (_, clock) = s.get("/clock").await;
+    s.advance(3600 - clock["now"].as_i64().unwrap().rem_euclid(3600)).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    for i in 0..31 {
+        let v = send(&s, &app, text("zhangsan", &format!("n{i}"))).await;
+        assert_eq!(code(&v), 0, "dropped silently: {v}");
+        assert!(v.get("invaliduser").is_none(), "{v}");
+    }
+    let got = inbox(&s, "zhangsan").await;
+    assert_eq!(got.len(), 30, "30 a minute from one app");
+    assert_eq!(got[29]["content"]["content"], "n29");
+    // Another app's messages count apart; an @all skips the member the app has used up.
+    let rd = s.token(CORPID, APP2_SECRET).await;
+    let mut other = text("zhangsan", "from 1000003");
+    other["agentid"] = json!(1000003);
+    assert_eq!(code(&send(&s, &rd, other).await), 0);
+    send(&s, &app, text("@all", "all")).await;
+    let got = inbox(&s, "zhangsan").await;
+    assert_eq!(got.len(), 31);
+    assert_eq!(got[30]["content"]["content"], "from 1000003");
+    assert_eq!(inbox(&s, "lisi").await.last().unwrap()["content"]["content"], "all");
+    assert_eq!(inbox(&s, "lisi").await.last().unwrap()["recipients"], 2, "zhangsan not counted");
+
+    // The next minute takes 30 more, up to 1000 an hour.
+    let mut delivered = 30;
+    let mut minutes = 0;
+    while delivered < 1000 {
+        s.advance(60).await;
+        minutes += 1;
+        let app = s.token(CORPID, APP_SECRET).await;
+        for i in 0..30.min(1000 - delivered) {
+            send(&s, &app, text("zhangsan", &format!("m{minutes}-{i}"))).await;
+            delivered += 1;
+        }
+    }
+    assert!(minutes < 60, "still inside the hour");
+    s.advance(60).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    send(&s, &app, text("zhangsan", "over the hour")).await;
+    let got = inbox(&s, "zhangsan").await;
+    assert_eq!(got.iter().filter(|m| m["agentid"] == 1000002).count(), 1000, "1000 an hour");
+    assert_ne!(got.last().unwrap()["content"]["content"], "over the hour");
+    // The next hour starts again.
+    let (_, clock) = s.get("/clock").await;
+    s.advance(3600 - clock["now"].as_i64().unwrap().rem_euclid(3600)).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    send(&s, &app, text("zhangsan", "next hour")).await;
+    assert_eq!(inbox(&s, "zhangsan").await.last().unwrap()["content"]["content"], "next hour");
+}
+
+async fn appchat_throttle(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let (_, clock) = s.get("/clock").await;
+    s.advance(60 - clock["now"].as_i64().unwrap().rem_euclid(60)).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    let v = s
+        .api_post(&format!("appchat/create?access_token={app}"), json!({ "chatid": "busy", "userlist": ["zhangsan", "lisi"] }).to_string())
+        .await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    for i in 0..201 {
+        let v = s
+            .api_post(
+                &format!("appchat/send?access_token={app}"),
+                json!({ "chatid": "busy", "msgtype": "text", "text": { "content": format!("c{i}") } }).to_string(),
+            )
+            .await;
+        assert_eq!(v["errcode"], 0, "{v}");
+    }
+    let got = inbox(&s, "lisi").await;
+    assert_eq!(got.len(), 200, "200 a minute in chats");
+    assert_eq!(got[199]["content"]["content"], "c199");
+    let (_, log) = s.get(&format!("/corps/{CORPID}/appchats/busy/messages")).await;
+    assert_eq!(log.as_array().unwrap().len(), 201, "the chat holds every message; members miss the excess");
+    s.advance(60).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    s.api_post(
+        &format!("appchat/send?access_token={app}"),
+        json!({ "chatid": "busy", "msgtype": "text", "text": { "content": "later" } }).to_string(),
+    )
+    .await;
+    assert_eq!(inbox(&s, "lisi").await.last().unwrap()["content"]["content"], "later");
+}
+
+async fn recipients_follow_department_and_tag_writes(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    let sync = s.token(CORPID, SYNC_SECRET).await;
+    let to = |party: &str, tag: &str, content: &str| json!({ "toparty": party, "totag": tag, "msgtype": "text", "agentid": 1000002, "text": { "content": content } });
+    // The directory is read (and kept) by this send.
+    assert_eq!(code(&send(&s, &app, to("2", "", "warm")).await), 0);
+    let v =
+        s.api_post(&format!("department/create?access_token={sync}"), json!({ "name": "New", "parentid": 1, "id": 9 }).to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    let v = s
+        .api_post(
+            &format!("user/create?access_token={sync}"),
+            json!({ "userid": "newbie", "name": "Newbie", "department": [9], "mobile": "13900000001" }).to_string(),
+        )
+        .await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    let v = send(&s, &app, to("9", "", "to new")).await;
+    assert_eq!(code(&v), 0, "the new department is known at once: {v}");
+    assert!(v.get("invalidparty").is_none(), "{v}");
+    assert_eq!(inbox(&s, "newbie").await.len(), 1);
+
+    // A tag's departments, changed after the directory was read.
+    let v = s.api_post(&format!("tag/create?access_token={sync}"), json!({ "tagname": "Sales tag", "tagid": 5 }).to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    assert_eq!(code(&send(&s, &app, to("", "5", "empty tag")).await), 0);
+    assert!(inbox(&s, "wangwu").await.is_empty());
+    let v = s.api_post(&format!("tag/addtagusers?access_token={sync}"), json!({ "tagid": 5, "partylist": [3] }).to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    assert_eq!(code(&send(&s, &app, to("", "5", "tagged")).await), 0);
+    assert_eq!(inbox(&s, "wangwu").await.last().unwrap()["content"]["content"], "tagged", "the tag's department counts at once");
+    let v = s.api_post(&format!("tag/deltagusers?access_token={sync}"), json!({ "tagid": 5, "partylist": [3] }).to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    send(&s, &app, to("", "5", "untagged")).await;
+    assert_eq!(inbox(&s, "wangwu").await.len(), 1, "and stops counting at once");
+
+    // A deleted department is invalid at once.
+    assert_eq!(s.api(&format!("user/delete?access_token={sync}&userid=newbie")).await["errcode"], 0);
+    assert_eq!(s.api(&format!("department/delete?access_token={sync}&id=9")).await["errcode"], 0);
+    let v = send(&s, &app, to("9|2", "", "gone")).await;
+    assert_eq!(v["invalidparty"], "9", "{v}");
+}
+
 on_both_backends!(
+    at_all_answers_before_its_rows_exist,
+    restart_mid_fanout_finishes_without_duplicates,
+    recipient_throttles,
+    appchat_throttle,
+    recipients_follow_department_and_tag_writes,
     sends_and_delivers,
     visible_range_and_agentid,
     content_rules,

@@ -4,6 +4,7 @@
 
 use super::message::{fail, settle};
 use crate::auth::{internal, range, Caller};
+use crate::directory::directory;
 use crate::reply::Failure;
 use crate::router::Request;
 use crate::App;
@@ -27,7 +28,8 @@ async fn chatting_app(app: &App, caller: &Caller) -> Result<i64, Failure> {
 
 /// The userids as stored, when every one is a member of the corp (else `invalid`).
 async fn members(app: &App, caller: &Caller, list: &[String], invalid: Errcode) -> Result<Vec<String>, Failure> {
-    let found = app.store.members_within(&caller.corpid, list, &[Range::All]).await.map_err(internal)?;
+    let dir = directory(app, &caller.corpid).await?;
+    let found = app.store.members_within(&caller.corpid, list, &[Range::All], &dir).await.map_err(internal)?;
     list.iter().map(|u| found.get(&u.to_lowercase()).cloned().ok_or_else(|| fail(caller)(ApiError::with_detail(invalid, u)))).collect()
 }
 
@@ -110,6 +112,7 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
         duplicate: None,
     };
     // The page documents an ok-envelope alone: no msgid, so appchat messages cannot be recalled.
-    settle(caller, app.store.send_message(&caller.corpid, &msg, &Audience::Chat(chat.chatid.clone()), req.now).await)?;
+    let dir = directory(app, &caller.corpid).await?;
+    settle(caller, app.store.send_message(&caller.corpid, &msg, &Audience::Chat(chat.chatid.clone()), &dir, req.now).await)?;
     Ok(Map::new())
 }

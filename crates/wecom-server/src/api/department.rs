@@ -2,6 +2,7 @@
 //! `wecom_model::department`; these handlers move data between them, HTTP and the store.
 
 use crate::auth::{detail_read, internal, range, ranges_changed, write_range, Caller};
+use crate::directory::directory_changed;
 use crate::reply::Failure;
 use crate::router::Request;
 use crate::App;
@@ -20,11 +21,14 @@ async fn write(app: &App, req: &Request, caller: &Caller, op: impl FnOnce() -> R
     let dialect = caller.dialect();
     let rights = write_range(&app.store, caller).await?;
     let op = op()?;
-    app.store
+    let id = app
+        .store
         .write_department(&caller.corpid, Origin::Caller(caller.scope), op, dialect, &rights, req.now)
         .await
         .map_err(internal)?
-        .map_err(fail(dialect))
+        .map_err(fail(dialect))?;
+    directory_changed(app).await;
+    Ok(id)
 }
 
 pub async fn create(app: &App, req: &Request, caller: &Caller) -> Fields {

@@ -3,6 +3,7 @@
 //! `wecom_model::message`; the store delivers to each member's inbox.
 
 use crate::auth::{app_range, internal, range, Caller};
+use crate::directory::directory;
 use crate::reply::Failure;
 use crate::router::Request;
 use crate::App;
@@ -16,7 +17,7 @@ use wecom_model::message::{
 use wecom_model::scope::Range;
 use wecom_model::tag::listed;
 use wecom_model::{ApiError, Errcode};
-use wecom_store::{Audience, NewMessage};
+use wecom_store::{Audience, Directory, NewMessage};
 
 type Fields = Result<Map<String, Value>, Failure>;
 
@@ -56,14 +57,13 @@ async fn sender(app: &App, caller: &Caller, agentid: i64) -> Result<Vec<Range>, 
 }
 
 /// `$userName=…$` / `$departmentName=…$` replaced by names when the sender asks for it.
-async fn translate(app: &App, caller: &Caller, content: &mut Content) -> Result<(), Failure> {
+async fn translate(app: &App, caller: &Caller, dir: &Directory, content: &mut Content) -> Result<(), Failure> {
     let (users, departments) = id_trans_names(&content.payload);
     if users.is_empty() && departments.is_empty() {
         return Ok(());
     }
     let names = app.store.member_names(&caller.corpid, &users).await.map_err(internal)?;
-    let tree = app.store.departments(&caller.corpid).await.map_err(internal)?;
-    let depts: HashMap<i64, String> = departments.iter().filter_map(|d| tree.get(*d).map(|x| (*d, x.name.clone()))).collect();
+    let depts: HashMap<i64, String> = departments.iter().filter_map(|d| dir.tree.get(*d).map(|x| (*d, x.name.clone()))).collect();
     id_trans(&mut content.payload, &names, &depts);
     Ok(())
 }
@@ -81,25 +81,24 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
 
     // Each named recipient the sender cannot reach is listed as invalid.
     let mut invalid = Invalid::default();
-    let found = app.store.members_within(&caller.corpid, &named.users, &ranges).await.map_err(internal)?;
+    let dir = directory(app, &caller.corpid).await?;
+    let found = app.store.members_within(&caller.corpid, &named.users, &ranges, &dir).await.map_err(internal)?;
     let userids: Vec<String> = named.users.iter().filter(|u| found.contains_key(&u.to_lowercase())).cloned().collect();
     invalid.users = named.users.iter().filter(|u| !found.contains_key(&u.to_lowercase())).cloned().collect();
-    let tree = app.store.departments(&caller.corpid).await.map_err(internal)?;
     let mut parties = Vec::new();
     for p in &named.parties {
-        match p.parse::<i64>().ok().filter(|id| tree.get(*id).is_some()) {
-            Some(id) if ranges.iter().all(|r| r.sees_department(&tree.ancestors(id))) => parties.push(id),
+        match p.parse::<i64>().ok().filter(|id| dir.tree.get(*id).is_some()) {
+            Some(id) if ranges.iter().all(|r| r.sees_department(&dir.tree.ancestors(id))) => parties.push(id),
             _ => invalid.parties.push(p.clone()),
         }
     }
-    let tags = app.store.tags(&caller.corpid).await.map_err(internal)?;
     let granted = match caller.scope {
         Scope::Group { groupid } => app.store.group(&caller.corpid, groupid).await.map_err(internal)?.map(|g| g.tags).unwrap_or_default(),
         _ => Vec::new(),
     };
     let mut tagids = Vec::new();
     for t in &named.tags {
-        match t.parse::<i64>().ok().and_then(|id| tags.iter().find(|tag| tag.tagid == id)) {
+        match t.parse::<i64>().ok().and_then(|id| dir.tags.iter().find(|tag| tag.tagid == id)) {
             Some(tag) if listed(caller.scope, &granted, tag) => tagids.push(tag.tagid),
             _ => invalid.tags.push(t.clone()),
         }
@@ -109,7 +108,7 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     }
 
     if flag(&body, "enable_id_trans").map_err(&fail)? == 1 {
-        translate(app, caller, &mut content).await?;
+        translate(app, caller, &dir, &mut content).await?;
     }
     let duplicate = if flag(&body, "enable_duplicate_check").map_err(&fail)? == 1 {
         Some((duplicate_key(agentid, &body), duplicate_interval(&body).map_err(&fail)?))
@@ -128,7 +127,10 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
         updatable: content.updatable,
         duplicate,
     };
-    let sent = settle(caller, app.store.send_message(&caller.corpid, &msg, &to, req.now).await)?;
+    let sent = settle(caller, app.store.send_message(&caller.corpid, &msg, &to, &dir, req.now).await)?;
+    if sent.fanout {
+        app.fanouts.wake();
+    }
     Ok(send_view(caller.dialect(), &invalid, &sent.msgid, sent.response_code.as_deref()))
 }
 
@@ -161,17 +163,21 @@ pub async fn update_template_card(app: &App, req: &Request, caller: &Caller) -> 
     }
     let targets = parse_card_targets(&body).map_err(&fail)?;
     let card = check_card_update(&body, &message.content).map_err(&fail)?;
+    let dir = directory(app, &caller.corpid).await?;
     let (userids, missing) = if targets.all {
         (None, Vec::new())
     } else {
-        let (hit, missing) =
-            app.store.card_targets(&caller.corpid, message.seq, &targets.users, &targets.parties, &targets.tags).await.map_err(internal)?;
+        let (hit, missing) = app
+            .store
+            .card_targets(&caller.corpid, message.seq, &targets.users, &targets.parties, &targets.tags, &dir)
+            .await
+            .map_err(internal)?;
         if !hit {
             return Err(fail(Errcode::UpdateTargetNotInMessage.into()));
         }
         (Some(targets.users.as_slice()), missing)
     };
-    let done = app.store.update_card(&caller.corpid, message.seq, userids, &targets.parties, &targets.tags, &card, req.now).await;
+    let done = app.store.update_card(&caller.corpid, message.seq, userids, &targets.parties, &targets.tags, &card, &dir, req.now).await;
     settle(caller, done)?;
     Ok(card_update_view(&missing))
 }

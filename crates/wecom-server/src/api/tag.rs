@@ -2,6 +2,7 @@
 //! `wecom_model::tag`; these handlers read the request, ask the store and render.
 
 use crate::auth::{internal, range, ranges_changed, Caller};
+use crate::directory::directory_changed;
 use crate::reply::Failure;
 use crate::router::Request;
 use crate::App;
@@ -59,6 +60,7 @@ pub async fn create(app: &App, req: &Request, caller: &Caller) -> Fields {
         None => None,
     };
     let tagid = settle(caller, app.store.create_tag(&caller.corpid, asked, tagname, caller.scope).await)?;
+    directory_changed(app).await;
     Ok(created_view(tagid))
 }
 
@@ -69,6 +71,7 @@ pub async fn update(app: &App, req: &Request, caller: &Caller) -> Fields {
     let granted = granted(app, caller).await?;
     let may = |t: &_| allowed(caller.scope, &granted, t, Action::Edit);
     settle(caller, app.store.rename_tag(&caller.corpid, tagid, tagname, may).await)?;
+    directory_changed(app).await;
     Ok(Map::new())
 }
 
@@ -81,6 +84,7 @@ pub async fn delete(app: &App, req: &Request, caller: &Caller) -> Fields {
     };
     settle(caller, app.store.delete_tag(&caller.corpid, tagid, may).await)?;
     ranges_changed(app).await;
+    directory_changed(app).await;
     Ok(Map::new())
 }
 
@@ -132,6 +136,9 @@ async fn change_members(app: &App, req: &Request, caller: &Caller, add: bool) ->
     let change = MemberChange { add, users: &userlist, parties: &partylist, range: &range };
     let (invalid, done) =
         app.store.change_tag_members(&caller.corpid, tagid, change, caller.scope, req.now, may).await.map_err(internal)?;
+    if done.is_ok() {
+        directory_changed(app).await;
+    }
     match done {
         Ok(()) => Ok(members_view(caller.dialect(), &invalid)),
         // All named were invalid: the answer still lists them.
