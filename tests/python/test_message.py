@@ -84,3 +84,30 @@ def test_legacy_send_and_refusals(server):
     assert raises(server.client(GROUP2_SECRET).message.send_text, APP_AGENTID, "zhangsan", "x").errcode == 60011
     e = raises(server.client(GROUP_SECRET).post, "message/recall", data={"msgid": "x"})
     assert e.errcode == 48002
+
+
+def test_wecom_throttle_drops_silently(server):
+    """The 31st message of a minute from one app to one member is a success to wechatpy, and the
+    member never gets it."""
+    server.advance(60 - server.now() % 60)
+    message = server.client(APP_SECRET).message
+    for i in range(31):
+        res = message.send_text(APP_AGENTID, "zhangsan", f"n{i}")
+        assert res["errcode"] == 0 and res["msgid"], res
+    got = inbox(server, "zhangsan")
+    assert [m["content"]["content"] for m in got] == [f"n{i}" for i in range(30)]
+
+
+def test_wecom_at_all_while_the_fan_out_is_pending(server):
+    """@all answers with its msgid before its rows are written; recall and the inbox behave as if
+    they had been."""
+    server.control("PUT", "/fanouts", json={"paused": True})
+    client = server.client(APP_SECRET)
+    res = client.message.send_text(APP_AGENTID, "@all", "all hands")
+    assert res["errcode"] == 0 and res["msgid"], res
+    assert [p["msgid"] for p in server.control("GET", "/fanouts")["pending"]] == [res["msgid"]]
+    assert client.post("message/recall", data={"msgid": res["msgid"]}) == {"errcode": 0, "errmsg": "ok"}
+    for userid in ("zhangsan", "lisi"):
+        assert inbox(server, userid)[-1]["msgid"] == res["msgid"]
+        assert inbox(server, userid)[-1]["recalled"] is True
+    assert server.control("GET", "/fanouts")["pending"] == []

@@ -141,6 +141,7 @@ pub async fn on_notice(app: &App, notice: &str) {
             if notice == "reset" {
                 app.limits.clear();
                 app.faults.clear();
+                app.fanouts.set_paused(false);
             }
             if let Err(e) = app.clock.reload(&app.store).await {
                 tracing::error!("cannot reload the clock: {e}");
@@ -435,6 +436,7 @@ async fn reset(State(app): State_) -> Response {
     app.directories.forget();
     app.limits.clear();
     app.faults.clear();
+    app.fanouts.set_paused(false);
     if let Err(e) = app.store.notify("reset").await {
         tracing::error!("cannot tell other instances about the reset: {e}");
     }
