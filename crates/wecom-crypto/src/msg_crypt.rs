@@ -14,7 +14,8 @@ use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
-use rand::distr::{Alphanumeric, SampleString};
+use rand::distr::Alphanumeric;
+use rand::Rng;
 use sha1::{Digest, Sha1};
 
 use crate::envelope::{self, Fields};
@@ -88,8 +89,8 @@ impl MsgCrypt {
     /// Encrypts `msg` behind 16 random alphanumeric bytes, as the official libraries do (a
     /// receiver that reads the plaintext as text is not tripped by binary noise).
     pub fn encrypt(&self, msg: &str) -> Result<String, CryptError> {
-        let random = Alphanumeric.sample_string(&mut rand::rng(), 16);
-        let random: [u8; 16] = random.as_bytes().try_into().map_err(|_| CryptError::EncryptAes)?;
+        let mut rng = rand::rng();
+        let random: [u8; 16] = std::array::from_fn(|_| rng.sample(Alphanumeric));
         self.encrypt_with(&random, msg.as_bytes())
     }
 
