@@ -104,8 +104,9 @@ impl MsgCrypt {
         let pad = PAD_BLOCK - plain.len() % PAD_BLOCK;
         plain.resize(plain.len() + pad, pad as u8);
         let len = plain.len();
-        let iv: [u8; 16] = self.iv();
-        Encryptor::new(&self.key.into(), &iv.into()).encrypt_padded::<NoPadding>(&mut plain, len).map_err(|_| CryptError::EncryptAes)?;
+        Encryptor::new(&self.key.into(), &self.iv().into())
+            .encrypt_padded::<NoPadding>(&mut plain, len)
+            .map_err(|_| CryptError::EncryptAes)?;
         Ok(BASE64.encode(plain))
     }
 
@@ -126,9 +127,10 @@ impl MsgCrypt {
         if buf.is_empty() {
             return Err(CryptError::DecryptAes);
         }
-        let iv: [u8; 16] = self.iv();
-        let len =
-            Decryptor::new(&self.key.into(), &iv.into()).decrypt_padded::<NoPadding>(&mut buf).map_err(|_| CryptError::DecryptAes)?.len();
+        let len = Decryptor::new(&self.key.into(), &self.iv().into())
+            .decrypt_padded::<NoPadding>(&mut buf)
+            .map_err(|_| CryptError::DecryptAes)?
+            .len();
         buf.truncate(len);
         Ok(buf)
     }
