@@ -21,8 +21,9 @@ use wecom_model::credential::{new_corpid, Scope};
 use wecom_model::removed::{new_shake_ticket, Kf, Shake, SHAKE_TICKET_SECS};
 use wecom_model::seed::{check_credential, AppSeed, CorpSeed, GroupSeed, Seed};
 use wecom_model::user::{self, MemberBody};
+use wecom_model::webhook::ChatKind;
 use wecom_model::ApiError;
-use wecom_store::{Origin, StoreError};
+use wecom_store::{Origin, Sender, StoreError};
 
 type State_ = State<Arc<App>>;
 
@@ -539,19 +540,22 @@ async fn member_says(State(app): State_, Path((corpid, chatid)): Path<(String, S
 struct NewRobot {
     chatid: String,
     #[serde(default)]
+    kind: ChatKind,
+    #[serde(default)]
     name: String,
 }
 
-/// A group robot added to a chat; its key is its webhook credential.
+/// A group robot added to a chat (`kind` `chat`, the default, or `appchat`: an appchat of the
+/// corp's); its key is its webhook credential.
 async fn create_robot(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
-    let NewRobot { chatid, name } = match parse(&body) {
+    let NewRobot { chatid, kind, name } = match parse(&body) {
         Ok(r) => r,
         Err(r) => return r,
     };
     if chatid.is_empty() {
         return problem(StatusCode::BAD_REQUEST, "a robot belongs to a chat: chatid is required");
     }
-    match app.store.create_robot(&corpid, &chatid, &name, app.clock.now()).await {
+    match app.store.create_robot(&corpid, &chatid, kind, &name, app.clock.now()).await {
         Ok(robot) => {
             let mut v = json!(robot);
             v["webhook_path"] = wecom_model::webhook::webhook_path(&robot.key).into();
@@ -591,8 +595,16 @@ async fn delete_robot(State(app): State_, Path((corpid, key)): Path<(String, Str
     }
 }
 
+/// What a robot said, oldest first, each as its chat's message list shows it. A removed robot's
+/// messages stay in its chat's list (for an appchat robot, only there).
 async fn robot_messages(State(app): State_, Path((corpid, key)): Path<(String, String)>) -> Response {
-    answer(app.store.robot_messages(&corpid, &key).await)
+    match app.store.robot(&key).await {
+        Ok(Some(robot)) if robot.corpid == corpid && robot.kind == ChatKind::AppChat => {
+            answer(app.store.appchat_messages(&corpid, &robot.chatid, Some(Sender::Robot(&key))).await)
+        }
+        Ok(_) => answer(app.store.robot_messages(&corpid, &key).await),
+        Err(e) => store_problem(e),
+    }
 }
 
 /// Member action: someone joins the corp by itself (an invitation link or QR code) with a
@@ -703,7 +715,7 @@ async fn inbox(State(app): State_, Path((corpid, userid)): Path<(String, String)
 async fn appchat_messages(State(app): State_, Path((corpid, chatid)): Path<(String, String)>) -> Response {
     let found = async {
         app.store.appchat(&corpid, &chatid).await?.ok_or_else(|| StoreError::NotFound(format!("no appchat {chatid} in corp {corpid}")))?;
-        app.store.appchat_messages(&corpid, &chatid).await
+        app.store.appchat_messages(&corpid, &chatid, None).await
     };
     answer(found.await)
 }

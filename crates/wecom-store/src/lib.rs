@@ -21,7 +21,7 @@ pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
-pub use message::{Audience, InboxItem, MessageRow, NewMessage, Sent};
+pub use message::{Audience, InboxItem, MessageRow, NewMessage, Sender, Sent};
 pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};
 pub use webhook::RobotRow;

@@ -109,10 +109,27 @@ pub enum Audience {
     Chat(String),
 }
 
+/// Who sent a message: an app's credential, or a group robot of an appchat (by its key).
+#[derive(Debug, Clone, Copy)]
+pub enum Sender<'a> {
+    Caller(Scope),
+    Robot(&'a str),
+}
+
+impl Sender<'_> {
+    /// What the message's `sender` column holds.
+    fn key(self) -> String {
+        match self {
+            Sender::Caller(scope) => scope.owner_key(),
+            Sender::Robot(key) => wecom_model::webhook::sender_key(key),
+        }
+    }
+}
+
 /// A message as it is stored.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
-    pub sender: Scope,
+    pub sender: Sender<'a>,
     pub agentid: i64,
     pub chatid: &'a str,
     pub msgtype: &'a str,
@@ -231,76 +248,16 @@ impl Store {
         Ok(names)
     }
 
-    /// Stores a message and delivers it to its audience in one transaction. With a duplicate key,
-    /// a matching message of the same app inside the window is answered instead and nothing new is
-    /// delivered. A task_id the app used before answers 42014.
+    /// Stores a message and delivers it to its audience in one transaction (`write_message`).
     pub async fn send_message(&self, corpid: &str, msg: &NewMessage<'_>, to: &Audience, now: i64) -> Result<Rule<Sent>> {
         let tree = self.departments(corpid).await?;
         let tag_parties = self.tag_parties(corpid).await?;
         let mut tx = self.write.begin().await?;
-        // Takes the corp's row: messages are numbered, and duplicates decided, in send order.
-        let seq: i64 = sqlx::query("UPDATE corps SET message_seq = message_seq + 1 WHERE corpid = $1 RETURNING message_seq")
-            .bind(corpid)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))?
-            .get(0);
-        if let Some((key, window)) = &msg.duplicate {
-            let earlier = sqlx::query(
-                "SELECT msgid FROM messages WHERE corpid = $1 AND agentid = $2 AND duplicate_key = $3 AND created_at > $4 ORDER BY seq DESC LIMIT 1",
-            )
-            .bind(corpid)
-            .bind(msg.agentid)
-            .bind(key)
-            .bind(now - window)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(r) = earlier {
-                return Ok(Ok(Sent { msgid: r.get(0), response_code: None, recipients: 0 }));
-            }
+        let sent = write_message(&mut tx, corpid, msg, to, &tree, &tag_parties, now).await?;
+        if sent.is_ok() {
+            tx.commit().await?;
         }
-        if let Some(task_id) = msg.task_id {
-            let used = sqlx::query("SELECT 1 FROM messages WHERE corpid = $1 AND agentid = $2 AND task_id = $3")
-                .bind(corpid)
-                .bind(msg.agentid)
-                .bind(task_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if used.is_some() {
-                return Ok(Err(Errcode::InvalidTaskId));
-            }
-        }
-        let msgid = new_msgid();
-        let response_code = msg.updatable.then(new_response_code);
-        sqlx::query(
-            "INSERT INTO messages (corpid, seq, msgid, sender, agentid, chatid, msgtype, content, safe, created_at, recalled_at, \
-             duplicate_key, task_id, response_code, response_code_used, recipients) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13, 0, 0)",
-        )
-        .bind(corpid)
-        .bind(seq)
-        .bind(&msgid)
-        .bind(msg.sender.owner_key())
-        .bind(msg.agentid)
-        .bind(msg.chatid)
-        .bind(msg.msgtype)
-        .bind(msg.content.to_string())
-        .bind(msg.safe)
-        .bind(now)
-        .bind(msg.duplicate.as_ref().map_or("", |(k, _)| k.as_str()))
-        .bind(msg.task_id.unwrap_or(""))
-        .bind(response_code.as_deref().unwrap_or(""))
-        .execute(&mut *tx)
-        .await?;
-        let recipients = deliver(&mut tx, corpid, seq, to, &tree, &tag_parties).await?;
-        sqlx::query("UPDATE messages SET recipients = $1 WHERE corpid = $2 AND seq = $3")
-            .bind(recipients)
-            .bind(corpid)
-            .bind(seq)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Ok(Sent { msgid, response_code, recipients }))
+        Ok(sent)
     }
 
     pub async fn message(&self, corpid: &str, msgid: &str) -> Result<Option<MessageRow>> {
@@ -429,11 +386,94 @@ impl Store {
             .collect())
     }
 
-    /// The messages sent to an appchat, oldest first.
-    pub async fn appchat_messages(&self, corpid: &str, chatid: &str) -> Result<Vec<MessageRow>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.corpid = $1 AND m.chatid = $2 ORDER BY m.seq");
-        Ok(sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(chatid).fetch_all(&self.read).await?.iter().map(message_of).collect())
+    /// The messages sent to an appchat, oldest first: all, or those of one sender.
+    pub async fn appchat_messages(&self, corpid: &str, chatid: &str, sender: Option<Sender<'_>>) -> Result<Vec<MessageRow>> {
+        // `chatid <> ''` lets the partial index on (corpid, chatid, sender) serve it.
+        let by = if sender.is_some() { " AND m.sender = $3 AND m.chatid <> ''" } else { "" };
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.corpid = $1 AND m.chatid = $2{by} ORDER BY m.seq");
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(chatid);
+        if let Some(sender) = sender {
+            q = q.bind(sender.key());
+        }
+        Ok(q.fetch_all(&self.read).await?.iter().map(message_of).collect())
     }
+}
+
+/// Stores a message and delivers it to its audience inside the caller's transaction: the one
+/// writer of messages and inboxes (message/send, appchat/send, robots in appchats). With a
+/// duplicate key, a matching message of the same app inside the window is answered instead and
+/// nothing new is delivered. A task_id the app used before answers 42014.
+pub(crate) async fn write_message(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    msg: &NewMessage<'_>,
+    to: &Audience,
+    tree: &Tree,
+    tag_parties: &HashMap<i64, Vec<i64>>,
+    now: i64,
+) -> Result<Rule<Sent>> {
+    // Takes the corp's row: messages are numbered, and duplicates decided, in send order.
+    let seq: i64 = sqlx::query("UPDATE corps SET message_seq = message_seq + 1 WHERE corpid = $1 RETURNING message_seq")
+        .bind(corpid)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))?
+        .get(0);
+    if let Some((key, window)) = &msg.duplicate {
+        let earlier = sqlx::query(
+            "SELECT msgid FROM messages WHERE corpid = $1 AND agentid = $2 AND duplicate_key = $3 AND created_at > $4 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(corpid)
+        .bind(msg.agentid)
+        .bind(key)
+        .bind(now - window)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(r) = earlier {
+            return Ok(Ok(Sent { msgid: r.get(0), response_code: None, recipients: 0 }));
+        }
+    }
+    if let Some(task_id) = msg.task_id {
+        let used = sqlx::query("SELECT 1 FROM messages WHERE corpid = $1 AND agentid = $2 AND task_id = $3")
+            .bind(corpid)
+            .bind(msg.agentid)
+            .bind(task_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if used.is_some() {
+            return Ok(Err(Errcode::InvalidTaskId));
+        }
+    }
+    let msgid = new_msgid();
+    let response_code = msg.updatable.then(new_response_code);
+    sqlx::query(
+        "INSERT INTO messages (corpid, seq, msgid, sender, agentid, chatid, msgtype, content, safe, created_at, recalled_at, \
+         duplicate_key, task_id, response_code, response_code_used, recipients) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13, 0, 0)",
+    )
+    .bind(corpid)
+    .bind(seq)
+    .bind(&msgid)
+    .bind(msg.sender.key())
+    .bind(msg.agentid)
+    .bind(msg.chatid)
+    .bind(msg.msgtype)
+    .bind(msg.content.to_string())
+    .bind(msg.safe)
+    .bind(now)
+    .bind(msg.duplicate.as_ref().map_or("", |(k, _)| k.as_str()))
+    .bind(msg.task_id.unwrap_or(""))
+    .bind(response_code.as_deref().unwrap_or(""))
+    .execute(&mut **tx)
+    .await?;
+    let recipients = deliver(tx, corpid, seq, to, tree, tag_parties).await?;
+    sqlx::query("UPDATE messages SET recipients = $1 WHERE corpid = $2 AND seq = $3")
+        .bind(recipients)
+        .bind(corpid)
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Ok(Sent { msgid, response_code, recipients }))
 }
 
 /// Writes the recipient rows of message `seq`; returns how many members it reached.

@@ -16,7 +16,7 @@ use wecom_model::message::{
 use wecom_model::scope::Range;
 use wecom_model::tag::listed;
 use wecom_model::{ApiError, Errcode};
-use wecom_store::{Audience, NewMessage};
+use wecom_store::{Audience, NewMessage, Sender};
 
 type Fields = Result<Map<String, Value>, Failure>;
 
@@ -118,7 +118,7 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     };
     let to = if named.all { Audience::Everyone { ranges } } else { Audience::Named { userids, parties, tags: tagids, ranges } };
     let msg = NewMessage {
-        sender: caller.scope,
+        sender: Sender::Caller(caller.scope),
         agentid,
         chatid: "",
         msgtype: &content.msgtype,
