@@ -9,6 +9,7 @@ mod menu;
 mod message;
 mod removed;
 mod tag;
+mod ticket;
 mod token;
 mod user;
 mod webhook;
@@ -36,6 +37,8 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
     let fields = match req.endpoint {
         Endpoint::GetCallbackIp => ip::getcallbackip(app),
         Endpoint::GetApiDomainIp => ip::get_api_domain_ip(app),
+        Endpoint::GetJsapiTicket => ticket::get_jsapi_ticket(app, req, caller).await?,
+        Endpoint::TicketGet => ticket::get(app, req, caller).await?,
         Endpoint::UserConvertToOpenid => user::convert_to_openid(app, req, caller).await?,
         Endpoint::UserConvertToUserid => user::convert_to_userid(app, req, caller).await?,
         Endpoint::DepartmentCreate => department::create(app, req, caller).await?,
