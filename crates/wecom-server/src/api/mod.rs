@@ -89,6 +89,8 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::CardModifystock => removed::card_modifystock(app, req, caller).await?,
         Endpoint::CardQrcodeCreate => removed::card_qrcode_create(app, req, caller).await?,
         Endpoint::CardMpnewsGethtml => removed::card_mpnews_gethtml(app, req, caller).await?,
+        Endpoint::CardCodeGet => removed::card_code_get(app, req, caller).await?,
+        Endpoint::CardCodeConsume => removed::card_code_consume(app, req, caller).await?,
         Endpoint::MessageSend => message::send(app, req, caller).await?,
         Endpoint::MessageRecall => message::recall(app, req, caller).await?,
         Endpoint::MessageUpdateTemplateCard => message::update_template_card(app, req, caller).await?,
