@@ -94,6 +94,7 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::MessageSend => message::send(app, req, caller).await?,
         Endpoint::MessageRecall => message::recall(app, req, caller).await?,
         Endpoint::MessageUpdateTemplateCard => message::update_template_card(app, req, caller).await?,
+        Endpoint::MessageUpdateTaskcard => message::update_taskcard(app, req, caller).await?,
         Endpoint::AppchatCreate => appchat::create(app, req, caller).await?,
         Endpoint::AppchatUpdate => appchat::update(app, req, caller).await?,
         Endpoint::AppchatGet => appchat::get(app, req, caller).await?,
