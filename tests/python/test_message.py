@@ -74,6 +74,22 @@ def test_wecom_template_card_update(server):
     assert raises(client.post, "message/update_template_card", data=update).errcode == 60140
 
 
+def test_wecom_taskcard_update(server):
+    client = server.client(APP_SECRET)
+    card = {"title": "Gift request", "description": "A31 tea set", "task_id": "gift-1",
+            "btn": [{"key": "approve", "name": "批准", "color": "red"}, {"key": "reject", "name": "驳回"}]}
+    res = client.message.send(APP_AGENTID, "zhangsan|lisi", msg={"msgtype": "interactive_taskcard", "interactive_taskcard": card})
+    assert res["errcode"] == 0 and "response_code" not in res, res
+    update = {"userids": ["zhangsan", "ghost"], "agentid": APP_AGENTID, "task_id": "gift-1", "replace_name": "已批准"}
+    assert client.post("message/update_taskcard", data=update) == {"errcode": 0, "errmsg": "ok", "invaliduser": ["ghost"]}
+    assert inbox(server, "zhangsan")[0]["card_update"] == {"replace_name": "已批准"}
+    assert inbox(server, "lisi")[0]["card_update"] is None
+    e = raises(client.post, "message/update_taskcard", data=dict(update, replace_name=None, clicked_key="maybe"))
+    assert e.errcode == 42017
+    assert_wecom_errmsg(e.errmsg, "button key is not exist", 42017)
+    assert raises(client.post, "message/update_taskcard", data=dict(update, task_id="nope")).errcode == 42016
+
+
 def test_legacy_send_and_refusals(server):
     legacy = server.client(GROUP_SECRET).message
     res = legacy.send_text(APP_AGENTID, ["zhangsan", "ghost"], "from 企业号")

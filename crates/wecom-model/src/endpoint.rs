@@ -11,6 +11,8 @@ pub enum Endpoint {
     GetToken,
     GetCallbackIp,
     GetApiDomainIp,
+    GetJsapiTicket,
+    TicketGet,
     UserConvertToOpenid,
     UserConvertToUserid,
     DepartmentCreate,
@@ -62,10 +64,13 @@ pub enum Endpoint {
     CardDelete,
     CardModifystock,
     CardQrcodeCreate,
+    CardCodeGet,
+    CardCodeConsume,
     CardMpnewsGethtml,
     MessageSend,
     MessageRecall,
     MessageUpdateTemplateCard,
+    MessageUpdateTaskcard,
     AppchatCreate,
     AppchatUpdate,
     AppchatGet,
@@ -129,6 +134,8 @@ impl Endpoint {
         Endpoint::GetToken,
         Endpoint::GetCallbackIp,
         Endpoint::GetApiDomainIp,
+        Endpoint::GetJsapiTicket,
+        Endpoint::TicketGet,
         Endpoint::UserConvertToOpenid,
         Endpoint::UserConvertToUserid,
         Endpoint::DepartmentCreate,
@@ -180,10 +187,13 @@ impl Endpoint {
         Endpoint::CardDelete,
         Endpoint::CardModifystock,
         Endpoint::CardQrcodeCreate,
+        Endpoint::CardCodeGet,
+        Endpoint::CardCodeConsume,
         Endpoint::CardMpnewsGethtml,
         Endpoint::MessageSend,
         Endpoint::MessageRecall,
         Endpoint::MessageUpdateTemplateCard,
+        Endpoint::MessageUpdateTaskcard,
         Endpoint::AppchatCreate,
         Endpoint::AppchatUpdate,
         Endpoint::AppchatGet,
@@ -198,6 +208,9 @@ impl Endpoint {
             Endpoint::GetToken => ("gettoken", Get, CorpSecret, Dialects::Both, Bare),
             Endpoint::GetCallbackIp => ("getcallbackip", Get, AccessToken, Dialects::Both, Bare),
             Endpoint::GetApiDomainIp => ("get_api_domain_ip", Get, AccessToken, Dialects::Both, Bare),
+            // JS-SDK tickets: both dialects; which `type` each serves is in ticket.rs.
+            Endpoint::GetJsapiTicket => ("get_jsapi_ticket", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::TicketGet => ("ticket/get", Get, AccessToken, Dialects::Both, Envelope),
             Endpoint::UserConvertToOpenid => ("user/convert_to_openid", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::UserConvertToUserid => ("user/convert_to_userid", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::DepartmentCreate => ("department/create", Post, AccessToken, Dialects::Both, Envelope),
@@ -250,10 +263,13 @@ impl Endpoint {
             Endpoint::CardDelete => ("card/delete", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::CardModifystock => ("card/modifystock", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::CardQrcodeCreate => ("card/qrcode/create", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardCodeGet => ("card/code/get", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardCodeConsume => ("card/code/consume", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::CardMpnewsGethtml => ("card/mpnews/gethtml", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::MessageSend => ("message/send", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::MessageRecall => ("message/recall", Post, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::MessageUpdateTemplateCard => ("message/update_template_card", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::MessageUpdateTaskcard => ("message/update_taskcard", Post, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::AppchatCreate => ("appchat/create", Post, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::AppchatUpdate => ("appchat/update", Post, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::AppchatGet => ("appchat/get", Get, AccessToken, Dialects::WeCom, Envelope),
@@ -423,6 +439,8 @@ mod tests {
     #[test]
     fn removed_apis_are_legacy_only_and_deprecated_for_wecom() {
         for e in [Endpoint::KfSend, Endpoint::KfList, Endpoint::ShakearoundGetshakeinfo, Endpoint::CardCreate, Endpoint::CardMpnewsGethtml]
+            .into_iter()
+            .chain([Endpoint::CardCodeGet, Endpoint::CardCodeConsume])
         {
             assert!(e.serves(Dialect::Legacy) && !e.serves(Dialect::WeCom), "{e:?}");
             assert_eq!(e.refusal(Dialect::WeCom), Some(Errcode::ApiDeprecated));
@@ -446,6 +464,16 @@ mod tests {
         }
         assert!(Endpoint::MessageSend.serves(Dialect::Legacy));
         assert_eq!(Endpoint::from_path("appchat/get"), Some(Endpoint::AppchatGet));
+    }
+
+    #[test]
+    fn tickets_serve_both_dialects_and_taskcards_wecom() {
+        for e in [Endpoint::GetJsapiTicket, Endpoint::TicketGet] {
+            assert!(e.serves(Dialect::WeCom) && e.serves(Dialect::Legacy), "{e:?}");
+            assert!(e.success_has_envelope(Dialect::Legacy), "{e:?}");
+        }
+        assert_eq!(Endpoint::from_path("ticket/get"), Some(Endpoint::TicketGet));
+        assert_eq!(Endpoint::MessageUpdateTaskcard.refusal(Dialect::Legacy), Some(Errcode::ApiForbidden));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod removed;
 pub mod scope;
 pub mod seed;
 pub mod tag;
+pub mod ticket;
 pub mod token;
 pub mod user;
 pub mod user_fields;

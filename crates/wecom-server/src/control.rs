@@ -18,12 +18,12 @@ use std::sync::Arc;
 use wecom_model::agent::AttributeChange;
 use wecom_model::chat::{Receiver, ReceiverKind};
 use wecom_model::credential::{new_corpid, Scope};
-use wecom_model::removed::{new_shake_ticket, Kf, Shake, SHAKE_TICKET_SECS};
+use wecom_model::removed::{new_card_code, new_shake_ticket, Kf, Shake, SHAKE_TICKET_SECS};
 use wecom_model::seed::{check_credential, AppSeed, CorpSeed, GroupSeed, Seed};
 use wecom_model::user::{self, MemberBody};
 use wecom_model::webhook::ChatKind;
 use wecom_model::ApiError;
-use wecom_store::{Origin, Sender, StoreError};
+use wecom_store::{Origin, Sender, Stock, StoreError};
 
 type State_ = State<Arc<App>>;
 
@@ -54,6 +54,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/corps/{corpid}/kf", put(set_kf))
         .route("/corps/{corpid}/kf/messages", get(kf_messages))
         .route("/corps/{corpid}/shakes", post(shake))
+        .route("/corps/{corpid}/cards/{card_id}/codes", post(receive_card))
         .route("/corps/{corpid}/members/{userid}/inbox", get(inbox))
         .route("/corps/{corpid}/appchats/{chatid}/messages", get(appchat_messages))
         .route("/corps/{corpid}/chat", post(enable_chat))
@@ -697,6 +698,39 @@ async fn shake(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> R
     let ticket = new_shake_ticket();
     match app.store.add_shake(&corpid, &ticket, &shake, app.clock.now()).await {
         Ok(()) => (StatusCode::CREATED, Json(json!({ "ticket": ticket, "expires_in": SHAKE_TICKET_SECS }))).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Receiving {
+    userid: String,
+}
+
+/// Member action: a member receives (领取) one of a card's stock, as scanning its QR code or the
+/// JS-SDK's addCard would give it; the answer is the code card/code/* take.
+async fn receive_card(State(app): State_, Path((corpid, card_id)): Path<(String, String)>, body: Bytes) -> Response {
+    let Receiving { userid } = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let given = async {
+        let member = app
+            .store
+            .member(&corpid, &userid)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
+        let openid = app.store.openid(&corpid, &member.userid, 0).await?;
+        let code = new_card_code();
+        Ok::<_, StoreError>((app.store.give_card(&corpid, &card_id, &code, &member.userid, &openid, app.clock.now()).await?, code, openid))
+    };
+    match given.await {
+        Ok((Stock::Changed, code, openid)) => {
+            (StatusCode::CREATED, Json(json!({ "card_id": card_id, "code": code, "openid": openid, "userid": userid }))).into_response()
+        }
+        Ok((Stock::Unknown, ..)) => problem(StatusCode::NOT_FOUND, format!("no card {card_id} in corp {corpid}")),
+        Ok((Stock::TooLow, ..)) => problem(StatusCode::CONFLICT, format!("card {card_id} is out of stock")),
         Err(e) => store_problem(e),
     }
 }

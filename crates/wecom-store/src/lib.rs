@@ -14,6 +14,7 @@ mod menu;
 mod message;
 mod removed;
 mod tag;
+mod ticket;
 mod webhook;
 
 pub use chat::{Author, ChatMessageRow, NewChatMessage};
@@ -178,6 +179,8 @@ impl Store {
             "kf_messages",
             "shake_tickets",
             "cards",
+            "card_codes",
+            "tickets",
             "message_recipients",
             "messages",
             "appchat_members",

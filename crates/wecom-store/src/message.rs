@@ -344,30 +344,28 @@ impl Store {
         if spent.rows_affected() == 0 {
             return Ok(Err(Errcode::InvalidResponseCode));
         }
-        let base = "UPDATE message_recipients SET card = $3 WHERE corpid = $1 AND seq = $2";
-        let mut statements = Vec::new();
-        let with_card = || {
-            let mut keys = Keys::new(3);
-            keys.strings.push(card.to_string());
-            keys
-        };
-        match userids {
-            None => statements.push((base.to_string(), with_card())),
-            Some(userids) => {
-                let groups = format!("{} UNION {}", Keys::departments(&tree, parties), Keys::tags(&tree, &tag_parties, tags));
-                statements.push((format!("{base} AND userid_key IN ({groups})"), with_card()));
-                for chunk in userids.chunks(USER_BATCH) {
-                    let mut keys = with_card();
-                    let sql = format!("{base} AND userid_key IN ({})", keys.users(chunk));
-                    statements.push((sql, keys));
-                }
-            }
-        }
-        for (sql, keys) in &statements {
-            run_seq(sql.clone(), corpid, seq, keys).execute(&mut *tx).await?;
-        }
+        let groups = format!("{} UNION {}", Keys::departments(&tree, parties), Keys::tags(&tree, &tag_parties, tags));
+        set_cards(&mut tx, corpid, seq, userids.map(|u| (u, groups.as_str())), card).await?;
         tx.commit().await?;
         Ok(Ok(()))
+    }
+
+    /// The corp's interactive_taskcard messages with this task_id (task_ids are
+    /// unique per app, so at most one per app).
+    pub async fn taskcards(&self, corpid: &str, task_id: &str) -> Result<Vec<MessageRow>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.corpid = $1 AND m.task_id = $2 AND m.msgtype = 'interactive_taskcard'"
+        );
+        Ok(sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(task_id).fetch_all(&self.read).await?.iter().map(message_of).collect())
+    }
+
+    /// update_taskcard: the named members who received message `seq` now see `card` (no code to
+    /// spend: a task card may be updated again).
+    pub async fn update_taskcard(&self, corpid: &str, seq: i64, userids: &[String], card: &serde_json::Value) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        set_cards(&mut tx, corpid, seq, Some((userids, NOBODY)), card).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// What a member received, oldest first.
@@ -516,6 +514,41 @@ async fn deliver(
         }
     };
     Ok(run_seq(sql, corpid, seq, &keys).execute(&mut **tx).await?.rows_affected() as i64)
+}
+
+/// Writes what recipients of message `seq` now see of its card: every recipient (`None`), or the
+/// named userids and the members the `groups` SQL selects.
+async fn set_cards(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    seq: i64,
+    targets: Option<(&[String], &str)>,
+    card: &serde_json::Value,
+) -> Result<()> {
+    let base = "UPDATE message_recipients SET card = $3 WHERE corpid = $1 AND seq = $2";
+    let mut statements = Vec::new();
+    let with_card = || {
+        let mut keys = Keys::new(3);
+        keys.strings.push(card.to_string());
+        keys
+    };
+    match targets {
+        None => statements.push((base.to_string(), with_card())),
+        Some((userids, groups)) => {
+            if groups != NOBODY {
+                statements.push((format!("{base} AND userid_key IN ({groups})"), with_card()));
+            }
+            for chunk in userids.chunks(USER_BATCH) {
+                let mut keys = with_card();
+                let sql = format!("{base} AND userid_key IN ({})", keys.users(chunk));
+                statements.push((sql, keys));
+            }
+        }
+    }
+    for (sql, keys) in &statements {
+        run_seq(sql.clone(), corpid, seq, keys).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 fn run_seq<'q>(sql: String, corpid: &'q str, seq: i64, keys: &'q Keys) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {

@@ -288,4 +288,43 @@ async fn seeded_and_controlled_attributes(db: &Db) {
     assert_eq!(st, 400, "a description the platform could not hold");
 }
 
-on_both_backends!(views_per_dialect, writes_cross_dialects, errcodes, lists, seeded_and_controlled_attributes);
+/// The 企业号 changed an app only in callback mode: off (by a seed or the control API), a 管理组's
+/// agent/set answers 48001 and changes nothing; reading and WeCom tokens are not affected.
+async fn legacy_set_needs_callback_mode(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let legacy = s.token(CORPID, GROUP_SECRET).await;
+    let wecom = s.token(CORPID, APP_SECRET).await;
+    let (st, v) =
+        s.control(reqwest::Method::PATCH, &format!("/corps/{CORPID}/apps/1000002"), Some(json!({ "callback_mode": false }))).await;
+    assert_eq!((st, v["attributes"]["callback_mode"].clone()), (200, json!(false)), "{v}");
+    let v = set(&s, &legacy, json!({ "agentid": 1000002, "description": "Not in callback mode" })).await;
+    assert_eq!(v, json!({ "errcode": 48001, "errmsg": "api unauthorized" }));
+    let l = get(&s, &legacy, "1000002").await;
+    assert_eq!(code(&l), 0, "agent/get still answers: {l}");
+    assert!(l.get("callback_mode").is_none(), "not an agent/get field");
+    assert_eq!(l["description"], "");
+    // Rights come first: a group without 管理权限 hears 60011 whatever the mode.
+    let reader = s.token(CORPID, GROUP2_SECRET).await;
+    s.control(reqwest::Method::PATCH, &format!("/corps/{CORPID}/apps/1000003"), Some(json!({ "callback_mode": false }))).await;
+    assert_eq!(code(&set(&s, &reader, json!({ "agentid": 1000003, "name": "x" })).await), 60011);
+    // WeCom has no modes.
+    assert_eq!(code(&set(&s, &wecom, json!({ "agentid": 1000002, "description": "WeCom sets it" })).await), 0);
+    // Back in callback mode, the group may change the app again.
+    s.control(reqwest::Method::PATCH, &format!("/corps/{CORPID}/apps/1000002"), Some(json!({ "callback_mode": true }))).await;
+    assert_eq!(code(&set(&s, &legacy, json!({ "agentid": 1000002, "description": "Callback mode again" })).await), 0);
+    assert_eq!(get(&s, &wecom, "1000002").await["description"], "Callback mode again");
+    // A seed may say it too.
+    let seed = SEED.replacen("name = \"Notify\"\n", "name = \"Notify\"\ncallback_mode = false\n", 1);
+    let r = s.http().post(s.url("/control/seed")).body(seed).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(code(&set(&s, &legacy, json!({ "agentid": 1000002, "name": "x" })).await), 48001);
+}
+
+on_both_backends!(
+    views_per_dialect,
+    writes_cross_dialects,
+    errcodes,
+    lists,
+    seeded_and_controlled_attributes,
+    legacy_set_needs_callback_mode
+);

@@ -254,6 +254,64 @@ async fn template_cards(db: &Db) {
     assert_eq!(code(&v), 60140, "a response_code serves once");
 }
 
+/// interactive_taskcard through message/send (WeCom only) and message/update_taskcard: task_id
+/// once per app, button rules, updates by task_id that members' inboxes show.
+async fn taskcards(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    let app2 = s.token(CORPID, APP2_SECRET).await;
+    let card = json!({ "title": "Gift request", "description": "A31 tea set", "url": "https://x.example.com", "task_id": "gift-1",
+        "btn": [{ "key": "approve", "name": "批准", "color": "red", "is_bold": true }, { "key": "reject", "name": "驳回" }] });
+    let body = json!({ "touser": "zhangsan|lisi", "msgtype": "interactive_taskcard", "agentid": 1000002, "interactive_taskcard": card });
+    let v = send(&s, &app, body.clone()).await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert!(v.get("response_code").is_none(), "{v}");
+    assert_eq!(code(&send(&s, &app, body.clone()).await), 42014, "a task_id is used once per app");
+    let mut bad = body.clone();
+    bad["interactive_taskcard"]["btn"] = json!([{ "key": "a" }]);
+    bad["interactive_taskcard"]["task_id"] = json!("gift-2");
+    assert_eq!(code(&send(&s, &app, bad).await), 42020);
+    let legacy = s.token(CORPID, GROUP_SECRET).await;
+    assert_eq!(code(&send(&s, &legacy, body).await), 40008, "the 企业号 had no task cards");
+    let got = &inbox(&s, "lisi").await[0];
+    assert_eq!(
+        (got["msgtype"].as_str(), got["content"]["btn"][0]["replace_name"].as_str()),
+        (Some("interactive_taskcard"), Some("已处理"))
+    );
+
+    let update = |extra: Value| {
+        let mut b = json!({ "agentid": 1000002, "task_id": "gift-1" });
+        b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        b
+    };
+    let v = call(&s, "update_taskcard", &app, update(json!({ "userids": ["zhangsan", "wangwu"], "clicked_key": "approve" }))).await;
+    assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok", "invaliduser": ["wangwu"] }));
+    assert_eq!(inbox(&s, "zhangsan").await[0]["card_update"], json!({ "clicked_key": "approve" }));
+    assert_eq!(inbox(&s, "lisi").await[0]["card_update"], Value::Null);
+    // Updated again, by replace_name this time (a task card has no single-use code).
+    let v = call(&s, "update_taskcard", &app, update(json!({ "userids": ["ZhangSan", "lisi"], "replace_name": "已批准" }))).await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert_eq!(inbox(&s, "zhangsan").await[0]["card_update"], json!({ "replace_name": "已批准" }));
+    assert_eq!(inbox(&s, "lisi").await[0]["card_update"], json!({ "replace_name": "已批准" }));
+
+    let err = |b: Value| {
+        let (s, app) = (&s, app.clone());
+        async move { code(&call(s, "update_taskcard", &app, b).await) }
+    };
+    assert_eq!(err(update(json!({ "userids": ["zhangsan"], "clicked_key": "maybe" }))).await, 42017);
+    assert_eq!(err(update(json!({ "userids": ["zhangsan"], "clicked_key": "no way" }))).await, 42018);
+    assert_eq!(err(update(json!({ "userids": ["zhangsan"] }))).await, 42019);
+    assert_eq!(err(update(json!({ "userids": [], "replace_name": "x" }))).await, 82101);
+    assert_eq!(err(update(json!({ "userids": ["wangwu"], "replace_name": "x" }))).await, 82102);
+    assert_eq!(err(json!({ "agentid": 1000002, "task_id": "nope", "userids": ["zhangsan"], "replace_name": "x" })).await, 42016);
+    assert_eq!(err(json!({ "agentid": 1000002, "userids": ["zhangsan"], "replace_name": "x" })).await, 42014);
+    assert_eq!(err(update(json!({ "agentid": 1000003, "userids": ["zhangsan"], "replace_name": "x" }))).await, 301002);
+    // Another app's task_id: 42015.
+    let v = call(&s, "update_taskcard", &app2, update(json!({ "agentid": 1000003, "userids": ["zhangsan"], "replace_name": "x" }))).await;
+    assert_eq!(code(&v), 42015, "{v}");
+    assert_eq!(code(&call(&s, "update_taskcard", &legacy, update(json!({ "userids": ["zhangsan"], "replace_name": "x" }))).await), 48002);
+}
+
 async fn fan_out_to_everyone(db: &Db) {
     let s = Server::start(db, &[]).await;
     // 2,000 members in one department, seeded through the control API.
@@ -281,5 +339,6 @@ on_both_backends!(
     legacy_dialect,
     recall_and_duplicates,
     template_cards,
+    taskcards,
     fan_out_to_everyone
 );

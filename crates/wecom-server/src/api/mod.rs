@@ -9,6 +9,7 @@ mod menu;
 mod message;
 mod removed;
 mod tag;
+mod ticket;
 mod token;
 mod user;
 mod webhook;
@@ -36,6 +37,8 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
     let fields = match req.endpoint {
         Endpoint::GetCallbackIp => ip::getcallbackip(app),
         Endpoint::GetApiDomainIp => ip::get_api_domain_ip(app),
+        Endpoint::GetJsapiTicket => ticket::get_jsapi_ticket(app, req, caller).await?,
+        Endpoint::TicketGet => ticket::get(app, req, caller).await?,
         Endpoint::UserConvertToOpenid => user::convert_to_openid(app, req, caller).await?,
         Endpoint::UserConvertToUserid => user::convert_to_userid(app, req, caller).await?,
         Endpoint::DepartmentCreate => department::create(app, req, caller).await?,
@@ -86,9 +89,12 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::CardModifystock => removed::card_modifystock(app, req, caller).await?,
         Endpoint::CardQrcodeCreate => removed::card_qrcode_create(app, req, caller).await?,
         Endpoint::CardMpnewsGethtml => removed::card_mpnews_gethtml(app, req, caller).await?,
+        Endpoint::CardCodeGet => removed::card_code_get(app, req, caller).await?,
+        Endpoint::CardCodeConsume => removed::card_code_consume(app, req, caller).await?,
         Endpoint::MessageSend => message::send(app, req, caller).await?,
         Endpoint::MessageRecall => message::recall(app, req, caller).await?,
         Endpoint::MessageUpdateTemplateCard => message::update_template_card(app, req, caller).await?,
+        Endpoint::MessageUpdateTaskcard => message::update_taskcard(app, req, caller).await?,
         Endpoint::AppchatCreate => appchat::create(app, req, caller).await?,
         Endpoint::AppchatUpdate => appchat::update(app, req, caller).await?,
         Endpoint::AppchatGet => appchat::get(app, req, caller).await?,
