@@ -152,15 +152,7 @@ async fn update_and_quit(db: &Db) {
     }
     assert_eq!(get(&s, &t, "team1").await["chat_info"]["userlist"], json!(["zhangsan", "lisi", "wangwu"]), "failures change nothing");
 
-    // Create a fourth member to move around.
-    let sync = s.token(CORPID, SYNC_SECRET).await;
-    let v = s
-        .api_post(
-            &format!("user/create?access_token={sync}"),
-            json!({"userid":"zhaoliu","name":"Zhao","department":[1],"mobile":"13800000009"}).to_string(),
-        )
-        .await;
-    assert_eq!(code(&v), 0, "{v}");
+    add_zhaoliu(&s).await;
     let v = post(&s, "update", &t, upd(json!({ "op_user": "lisi", "name": "Renamed", "add_user_list": ["ZHAOLIU"] }))).await;
     assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok" }), "any member renames and adds");
     let v = post(&s, "update", &t, upd(json!({ "op_user": "zhangsan", "owner": "lisi", "del_user_list": ["wangwu"] }))).await;
@@ -337,14 +329,7 @@ async fn chat_changes_are_packages(db: &Db) {
     );
     assert_eq!(item["receiver"], Value::Null);
 
-    let sync = s.token(CORPID, SYNC_SECRET).await;
-    let v = s
-        .api_post(
-            &format!("user/create?access_token={sync}"),
-            json!({"userid":"zhaoliu","name":"Zhao","department":[1],"mobile":"13800000009"}).to_string(),
-        )
-        .await;
-    assert_eq!(code(&v), 0, "{v}");
+    add_zhaoliu(&s).await;
     let body = json!({ "chatid": "team1", "op_user": "ZHANGSAN", "name": "Renamed", "owner": "lisi", "add_user_list": ["ZhaoLiu"], "del_user_list": ["wangwu"] });
     assert_eq!(code(&post(&s, "update", &t, body).await), 0);
     let item = only_item(&chat_packages(&s).await[1]);
@@ -386,3 +371,15 @@ on_both_backends!(
     member_messages_are_packages,
     chat_changes_are_packages
 );
+
+/// A fourth member (in the root department) to move in and out of chats.
+async fn add_zhaoliu(s: &Server) {
+    let sync = s.token(CORPID, SYNC_SECRET).await;
+    let v = s
+        .api_post(
+            &format!("user/create?access_token={sync}"),
+            json!({"userid":"zhaoliu","name":"Zhao","department":[1],"mobile":"13800000009"}).to_string(),
+        )
+        .await;
+    assert_eq!(code(&v), 0, "{v}");
+}
