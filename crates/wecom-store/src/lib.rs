@@ -3,6 +3,7 @@
 
 mod agent;
 mod appchat;
+mod callback;
 mod chat;
 mod contact;
 mod corp;
@@ -16,6 +17,7 @@ mod removed;
 mod tag;
 mod webhook;
 
+pub use callback::{Attempt, CallbackRow, Claimed, DeliveryView, Settle};
 pub use chat::{Author, ChatMessageRow, NewChatMessage};
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
@@ -182,6 +184,9 @@ impl Store {
             "messages",
             "appchat_members",
             "appchats",
+            "callbacks",
+            "deliveries",
+            "delivery_attempts",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }
