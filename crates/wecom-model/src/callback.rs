@@ -77,6 +77,28 @@ impl Settings {
     }
 }
 
+/// A receiver in a seed file. Seeds save it without URL verification: when wecomd starts, the
+/// receiver is usually not up yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackSeed {
+    /// `app:<agentid>`, `contact_sync` or `chat`.
+    pub owner: String,
+    pub url: String,
+    pub token: String,
+    pub encodingaeskey: String,
+}
+
+impl CallbackSeed {
+    pub fn owner(&self) -> Result<Owner, String> {
+        Owner::parse(&self.owner).ok_or_else(|| format!("callback owner {:?} is not app:<agentid>, contact_sync or chat", self.owner))
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings { url: self.url.clone(), token: self.token.clone(), encodingaeskey: self.encodingaeskey.clone() }
+    }
+}
+
 /// The plaintext a URL verification asks the receiver to echo: a random number, as the
 /// platform's look (§10.3).
 pub fn new_echo() -> String {

@@ -187,6 +187,7 @@ async fn create_corp(State(app): State_, body: Bytes) -> Response {
         kf: None,
         chat_secret: None,
         contact_sync_read_ips: None,
+        callback: vec![],
     };
     if let Err(e) = (Seed { corp: vec![corp.clone()] }).check() {
         return problem(StatusCode::BAD_REQUEST, e.to_string());

@@ -8,7 +8,7 @@ use crate::{Backend, Result, Store, StoreError};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use std::collections::HashMap;
 use wecom_model::callback::{self, ClickedCard, MemberPush, Owner, Routed, Settings, Subject};
 use wecom_model::event::{ChangeContact, ChatPackage};
@@ -113,31 +113,9 @@ impl Store {
     pub async fn set_callback(&self, corpid: &str, owner: Owner, s: &Settings, now: i64) -> Result<CallbackRow> {
         self.check_callback_owner(corpid, owner).await?;
         let mut tx = self.write.begin().await?;
-        let seq: Option<i64> = sqlx::query("SELECT event_seq FROM corps WHERE corpid = $1").bind(corpid).fetch_optional(&mut *tx).await?.map(|r| r.get(0));
-        let seq = seq.ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))?;
-        sqlx::query(
-            "INSERT INTO callbacks (corpid, owner, url, token, encodingaeskey, from_seq, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (corpid, owner) DO UPDATE SET url = excluded.url, token = excluded.token, encodingaeskey = excluded.encodingaeskey, \
-             from_seq = excluded.from_seq, created_at = excluded.created_at",
-        )
-        .bind(corpid)
-        .bind(owner.key())
-        .bind(&s.url)
-        .bind(&s.token)
-        .bind(&s.encodingaeskey)
-        .bind(seq)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let row = upsert_callback(&mut tx, corpid, owner, s, now).await?;
         tx.commit().await?;
-        Ok(CallbackRow {
-            owner: owner.key(),
-            url: s.url.clone(),
-            token: s.token.clone(),
-            encodingaeskey: s.encodingaeskey.clone(),
-            from_seq: seq,
-            created_at: now,
-        })
+        Ok(row)
     }
 
     pub async fn callbacks(&self, corpid: &str) -> Result<Vec<CallbackRow>> {
@@ -450,6 +428,28 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Saves a receiver inside a transaction (the control API's, or a seed's): events recorded so far
+/// are not pushed to it.
+pub(crate) async fn upsert_callback(tx: &mut Transaction<'static, Any>, corpid: &str, owner: Owner, s: &Settings, now: i64) -> Result<CallbackRow> {
+    let seq: Option<i64> = sqlx::query("SELECT event_seq FROM corps WHERE corpid = $1").bind(corpid).fetch_optional(&mut **tx).await?.map(|r| r.get(0));
+    let seq = seq.ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))?;
+    sqlx::query(
+        "INSERT INTO callbacks (corpid, owner, url, token, encodingaeskey, from_seq, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (corpid, owner) DO UPDATE SET url = excluded.url, token = excluded.token, encodingaeskey = excluded.encodingaeskey, \
+         from_seq = excluded.from_seq, created_at = excluded.created_at",
+    )
+    .bind(corpid)
+    .bind(owner.key())
+    .bind(&s.url)
+    .bind(&s.token)
+    .bind(&s.encodingaeskey)
+    .bind(seq)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(CallbackRow { owner: owner.key(), url: s.url.clone(), token: s.token.clone(), encodingaeskey: s.encodingaeskey.clone(), from_seq: seq, created_at: now })
 }
 
 /// Nonces are digits in practice (§10.2).

@@ -52,8 +52,12 @@ struct Receiver {
 
 impl Receiver {
     async fn start() -> Receiver {
+        Receiver::start_for(CORPID).await
+    }
+
+    async fn start_for(corpid: &str) -> Receiver {
         let inner = Arc::new(Mutex::new(Inner {
-            crypt: MsgCrypt::new(TOKEN, AES_KEY, CORPID).unwrap(),
+            crypt: MsgCrypt::new(TOKEN, AES_KEY, corpid).unwrap(),
             mode: Mode::Up,
             pushes: vec![],
             rejected: 0,
@@ -464,7 +468,45 @@ async fn kill_9_during_delivery_loses_nothing(db: &Db) {
     assert_eq!(texts, ["k0", "k1", "k2", "k3", "k4"], "{got:?}");
 }
 
+async fn seeded_callbacks_skip_verification(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let corpid = "ww00000000000000aa";
+    let r = Receiver::start_for(corpid).await;
+    // Down while the seed is applied: seeds save receivers without verifying them.
+    r.set(Mode::Down);
+    let seed = |owner: &str| {
+        format!(
+            "[[corp]]\ncorpid = \"{corpid}\"\nname = \"Seeded\"\n\n[[corp.app]]\nagentid = 1000002\nname = \"A\"\nallow_parties = [1]\n\n\
+             [[corp.member]]\nuserid = \"u1\"\nname = \"U1\"\ndepartment = [1]\n\n\
+             [[corp.callback]]\nowner = \"{owner}\"\nurl = \"{}\"\ntoken = \"{TOKEN}\"\nencodingaeskey = \"{AES_KEY}\"\n",
+            r.url
+        )
+    };
+    let post = |body: String| {
+        let s = &s;
+        async move {
+            let r = s.http().post(s.url("/control/seed")).body(body).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (st, text) = post(seed("app:1000009")).await;
+    assert_eq!(st, 400, "an app the seed does not list: {text}");
+    let (st, text) = post(seed("chat")).await;
+    assert_eq!(st, 400, "no chat service: {text}");
+    let (st, text) = post(seed("app:1000002")).await;
+    assert_eq!(st, 200, "{text}");
+    let (_, list) = s.get(&format!("/corps/{corpid}/callbacks")).await;
+    assert_eq!(list[0]["owner"], "app:1000002");
+    r.set(Mode::Up);
+    let (st, v) = s.post(&format!("/corps/{corpid}/members/u1/apps/1000002/messages"), json!({ "msgtype": "text", "content": "seeded" })).await;
+    assert_eq!(st, 201, "{v}");
+    let got = r.wait_for(1, 10).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].starts_with(&format!("<xml><ToUserName><![CDATA[{corpid}]]></ToUserName>")), "{}", got[0]);
+}
+
 on_both_backends!(
+    seeded_callbacks_skip_verification,
     verification_refuses_bad_receivers,
     change_contact_goes_to_sync_and_covering_apps,
     member_actions_reach_the_app_and_replies_the_inbox,
