@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod appchat;
 pub mod body;
+pub mod callback;
 pub mod chat;
 pub mod credential;
 pub mod department;

@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod callback;
 mod clock;
 mod control;
 mod faults;
@@ -45,6 +46,7 @@ pub(crate) struct App {
     pub auth: auth::Auth,
     pub limits: limits::Limits,
     pub faults: faults::Faults,
+    pub deliverer: callback::Deliverer,
     pub config: ServerConfig,
 }
 
@@ -56,6 +58,7 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
         limits: limits::Limits::new(config.rate_limits, config.api_concurrency),
         auth: auth::Auth::default(),
         faults: faults::Faults::default(),
+        deliverer: callback::Deliverer::new(),
         clock,
         store,
         config,
@@ -68,6 +71,7 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
             }
         });
     }
+    callback::spawn(app.clone());
     let service = router::router(app).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service).await
 }

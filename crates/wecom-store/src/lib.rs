@@ -3,6 +3,7 @@
 
 mod agent;
 mod appchat;
+mod callback;
 mod chat;
 mod contact;
 mod corp;
@@ -17,6 +18,7 @@ mod tag;
 mod ticket;
 mod webhook;
 
+pub use callback::{Attempt, CallbackRow, Claimed, DeliveryView, Settle};
 pub use chat::{Author, ChatMessageRow, NewChatMessage};
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
@@ -185,6 +187,9 @@ impl Store {
             "messages",
             "appchat_members",
             "appchats",
+            "callbacks",
+            "deliveries",
+            "delivery_attempts",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }
