@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 use wecom_crypto::MsgCrypt;
 use wecom_model::callback::{self, Answer, Owner, Settings};
 use wecom_model::credential::Scope;
-use wecom_store::{Attempt, Audience, Claimed, NewMessage, Settle, StoreError};
+use wecom_store::{Attempt, Audience, Claimed, NewMessage, Sender, Settle, StoreError};
 
 /// A delivery is held this long by the worker that claimed it: the 5 s push timeout plus room
 /// to handle the reply. After a crash, another worker (or the restarted one) takes it over.
@@ -187,7 +187,7 @@ async fn passive_reply(app: &App, d: &Claimed, attempt: &mut Attempt) -> Result<
         return Err(format!("the reply is to {:?}, not to {member:?} who caused the push", reply.to_user));
     }
     let msg = NewMessage {
-        sender: Scope::App { agentid },
+        sender: Sender::Caller(Scope::App { agentid }),
         agentid,
         chatid: "",
         msgtype: &reply.msgtype,
