@@ -213,6 +213,9 @@ pub fn package_xml(corpid: &str, package: &ChatPackage) -> String {
     ];
     for item in &package.items {
         let mut children: Vec<Element> = item.elements.iter().map(|(k, v)| Element::text(k, v)).collect();
+        if let Some(info) = &item.chat_info {
+            children.push(Element::Group("ChatInfo".into(), info.iter().map(|(k, v)| Element::text(k, v)).collect()));
+        }
         if let Some(r) = &item.receiver {
             let kind = match r.kind {
                 crate::chat::ReceiverKind::Single => "single",
@@ -757,6 +760,24 @@ mod tests {
         assert!(xml.starts_with("<xml><AgentType><![CDATA[chat]]></AgentType><ToUserName><![CDATA[wx8042b22041aa4f39]]></ToUserName><ItemCount>1</ItemCount>"));
         assert!(xml.contains(&format!("<PackageId>{}</PackageId><Item><FromUserName><![CDATA[zhangsan]]></FromUserName>", p.package_id)));
         assert!(xml.ends_with("<MsgId>7</MsgId><Receiver><Type>group</Type><Id>c1</Id></Receiver></Item></xml>"));
+    }
+
+    #[test]
+    fn create_chat_carries_its_chat_info() {
+        let chat = crate::chat::Chat {
+            chatid: "c1".into(),
+            name: "Team".into(),
+            owner: "zhangsan".into(),
+            userlist: vec!["zhangsan".into(), "lisi".into()],
+        };
+        let xml = package_xml("wwCORPID", &ChatPackage::new(vec![ChatItem::create_chat(&chat, 1700000000)]));
+        assert!(
+            xml.ends_with(
+                "<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[create_chat]]></Event><ChatInfo><ChatId><![CDATA[c1]]></ChatId>\
+                 <Name><![CDATA[Team]]></Name><Owner><![CDATA[zhangsan]]></Owner><UserList><![CDATA[zhangsan|lisi]]></UserList></ChatInfo></Item></xml>"
+            ),
+            "{xml}"
+        );
     }
 
     fn app<'a>(menu: Option<&'a Value>, card: Option<&'a ClickedCard>) -> AppState<'a> {

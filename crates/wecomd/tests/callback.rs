@@ -430,13 +430,15 @@ async fn chat_packages_are_acked_by_package_id(db: &Db) {
     let (st, v) = s.post(&format!("/corps/{CORPID}/chats/235364212115767297/messages"), json!({ "sender": "lisi", "content": "hello" })).await;
     assert_eq!(st, 201, "{v}");
     let package_id = v["package_id"].as_str().unwrap().to_string();
-    let got = r.wait_for(1, 10).await;
-    assert_eq!(got.len(), 1);
-    assert!(got[0].starts_with(&format!("<xml><AgentType><![CDATA[chat]]></AgentType><ToUserName><![CDATA[{CORPID}]]></ToUserName><ItemCount>1</ItemCount><PackageId>{package_id}</PackageId>")), "{}", got[0]);
-    assert!(got[0].contains("<Content><![CDATA[hello]]></Content>"));
-    let log = settled(&s, "chat", 1, 10).await;
-    assert_eq!(log[0]["state"], "delivered");
-    assert_eq!(log[0]["attempts"][0]["reply"], package_id.as_str());
+    // chat/create's own create_chat package first, then the member's message.
+    let got = r.wait_for(2, 10).await;
+    assert_eq!(got.len(), 2);
+    assert!(got[0].contains("<Event><![CDATA[create_chat]]></Event><ChatInfo><ChatId><![CDATA[235364212115767297]]></ChatId>"), "{}", got[0]);
+    assert!(got[1].starts_with(&format!("<xml><AgentType><![CDATA[chat]]></AgentType><ToUserName><![CDATA[{CORPID}]]></ToUserName><ItemCount>1</ItemCount><PackageId>{package_id}</PackageId>")), "{}", got[1]);
+    assert!(got[1].contains("<Content><![CDATA[hello]]></Content>"));
+    let log = settled(&s, "chat", 2, 10).await;
+    assert!(log.iter().all(|d| d["state"] == "delivered"), "{log:?}");
+    assert_eq!(log[1]["attempts"][0]["reply"], package_id.as_str());
     // Apps get no chat packages.
     let log = deliveries(&s, "app:1000002").await;
     assert!(log.is_empty());
