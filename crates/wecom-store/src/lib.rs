@@ -9,6 +9,7 @@ mod corp;
 mod credential;
 mod department;
 mod event;
+mod media;
 mod member;
 mod menu;
 mod message;
@@ -21,6 +22,7 @@ pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
+pub use media::{MediaJobRow, MediaKind, MediaRow, MediaSink, CHUNK_BYTES};
 pub use message::{Audience, InboxItem, MessageRow, NewMessage, Sent};
 pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};
@@ -182,6 +184,9 @@ impl Store {
             "messages",
             "appchat_members",
             "appchats",
+            "media_chunks",
+            "media",
+            "media_jobs",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }
