@@ -52,6 +52,7 @@ pub struct Request {
     body: Option<Bytes>,
     /// The Content-Type header (multipart uploads name their boundary there).
     pub content_type: Option<String>,
+    /// Every header: Host for the URLs wecomd hands out, Range for downloads.
     pub headers: HeaderMap,
     /// The body of an endpoint that streams it, until the handler takes it.
     upload: std::sync::Mutex<Option<BodyStream>>,
