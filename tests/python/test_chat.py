@@ -36,8 +36,13 @@ def test_chat_lifecycle(server):
 
     assert chat.send_group_text("zhangsan", "team1", "hello")["errcode"] == 0
     assert chat.send_single_text("zhangsan", "lisi", "psst")["errcode"] == 0
-    assert chat.send_group_image("lisi", "team1", "media-1")["errcode"] == 0
-    assert chat.send_group_file("lisi", "team1", "media-2")["errcode"] == 0
+    # Media are the corp's: uploaded with the 管理组's token, sent through the chat service.
+    media = server.client(GROUP_SECRET).media
+    image = media.upload("image", ("a.jpg", b"\xff\xd8\xff\xe0 a picture", "image/jpeg"))["media_id"]
+    file = media.upload("file", ("a.txt", b"a file", "text/plain"))["media_id"]
+    assert raises(chat.send_group_image, "lisi", "team1", "media-1").errcode == 40007
+    assert chat.send_group_image("lisi", "team1", image)["errcode"] == 0
+    assert chat.send_group_file("lisi", "team1", file)["errcode"] == 0
     assert chat.clear_notify("lisi", "group", "team1")["errcode"] == 0
     res = chat.set_mute([{"userid": "lisi", "status": 1}, {"userid": "ghost", "status": 1}])
     assert res == {"errcode": 0, "errmsg": "ok", "invaliduser": ["ghost"]}

@@ -299,11 +299,6 @@ pub fn check_media_id(id: &str) -> Result<(), Errcode> {
     Ok(())
 }
 
-/// The logo an uploaded image becomes (the platform crops it and serves it from its CDN).
-pub fn logo_url(media_id: &str) -> String {
-    format!("https://p.qlogo.cn/bizmail/{media_id}/0")
-}
-
 /// An agent/set body. Flags arrive as 0/1 numbers; fields the caller's dialect does not know are
 /// accepted and ignored (wechatpy sends `isreportuser` to WeCom too).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -340,9 +335,9 @@ pub fn set_change(dialect: Dialect, body: &SetBody, current: &Attributes) -> Res
         check_report_location_flag(dialect, f)?;
         c.settings.report_location_flag = Some(f);
     }
+    // The logo's URL is the kept image's, set once the media is found (api::media::keep_logo).
     if let Some(m) = &body.logo_mediaid {
         check_media_id(m)?;
-        c.settings.square_logo_url = Some(logo_url(m));
     }
     if let Some(n) = &body.name {
         check_name(n)?;

@@ -75,6 +75,12 @@ pub enum Endpoint {
     AppchatUpdate,
     AppchatGet,
     AppchatSend,
+    MediaUpload,
+    MediaGet,
+    MediaGetJssdk,
+    MediaUploadimg,
+    MediaUploadByUrl,
+    MediaGetUploadByUrlResult,
 }
 
 /// GET endpoints take everything from the query; POST endpoints a JSON body as well.
@@ -198,6 +204,12 @@ impl Endpoint {
         Endpoint::AppchatUpdate,
         Endpoint::AppchatGet,
         Endpoint::AppchatSend,
+        Endpoint::MediaUpload,
+        Endpoint::MediaGet,
+        Endpoint::MediaGetJssdk,
+        Endpoint::MediaUploadimg,
+        Endpoint::MediaUploadByUrl,
+        Endpoint::MediaGetUploadByUrlResult,
     ];
 
     pub fn spec(self) -> Spec {
@@ -274,6 +286,13 @@ impl Endpoint {
             Endpoint::AppchatUpdate => ("appchat/update", Post, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::AppchatGet => ("appchat/get", Get, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::AppchatSend => ("appchat/send", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::MediaUpload => ("media/upload", Post, AccessToken, Dialects::Both, Bare),
+            Endpoint::MediaGet => ("media/get", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MediaGetJssdk => ("media/get/jssdk", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MediaUploadimg => ("media/uploadimg", Post, AccessToken, Dialects::Both, Bare),
+            // Large files by URL came with WeCom's customer contact (wecom-api.md §8.5).
+            Endpoint::MediaUploadByUrl => ("media/upload_by_url", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::MediaGetUploadByUrlResult => ("media/get_upload_by_url_result", Post, AccessToken, Dialects::WeCom, Envelope),
         };
         let success_errmsg = match self {
             Endpoint::DepartmentCreate | Endpoint::UserCreate | Endpoint::TagCreate => "created",
@@ -317,8 +336,22 @@ impl Endpoint {
         match self {
             Endpoint::WebhookSend => 4 * 1024 * 1024,
             Endpoint::WebhookUploadMedia => 21 * 1024 * 1024,
+            // The largest file (20 MB) with room for the multipart framing around it.
+            Endpoint::MediaUpload => 21 * 1024 * 1024,
+            Endpoint::MediaUploadimg => 3 * 1024 * 1024,
             _ => crate::body::BODY_LIMIT,
         }
+    }
+
+    /// Uploads whose body is streamed to the store as it arrives instead of being read whole
+    /// first, so memory does not grow with the file (issue 6).
+    pub fn streams_body(self) -> bool {
+        matches!(self, Endpoint::MediaUpload | Endpoint::MediaUploadimg)
+    }
+
+    /// Endpoints whose success is a file, not JSON (media/get); their errors are JSON as usual.
+    pub fn answers_file(self) -> bool {
+        matches!(self, Endpoint::MediaGet | Endpoint::MediaGetJssdk)
     }
 
     /// What a caller whose dialect does not serve the endpoint is answered, or `None` when it
@@ -474,6 +507,17 @@ mod tests {
         }
         assert_eq!(Endpoint::from_path("ticket/get"), Some(Endpoint::TicketGet));
         assert_eq!(Endpoint::MessageUpdateTaskcard.refusal(Dialect::Legacy), Some(Errcode::ApiForbidden));
+    }
+
+    #[test]
+    fn media_uploads_stream_and_downloads_answer_files() {
+        for e in [Endpoint::MediaUpload, Endpoint::MediaUploadimg] {
+            assert!(e.streams_body() && e.spec().method == Method::Post, "{e:?}");
+            assert!(!e.success_has_envelope(Dialect::Legacy), "legacy-api.md §1.3: {e:?}");
+        }
+        assert!(Endpoint::MediaGet.answers_file() && Endpoint::MediaGetJssdk.answers_file());
+        assert!(!Endpoint::MediaUploadByUrl.serves(Dialect::Legacy));
+        assert_eq!(Endpoint::from_path("media/get/jssdk"), Some(Endpoint::MediaGetJssdk));
     }
 
     #[test]

@@ -237,8 +237,8 @@ pub fn check_content(body: &Map<String, Value>, channel: Channel) -> Result<Cont
     Ok(Content { msgtype: msgtype.to_string(), payload, safe, task_id, updatable })
 }
 
-/// Media ids are not looked up: media (issue 6) does not exist yet, so any non-empty id is taken
-/// (compatibility ledger).
+/// A media id must be given here; that it names usable media is looked up by the handler
+/// (`media::named_media`).
 fn media_id(p: &Map<String, Value>) -> Result<&str, ApiError> {
     text(p, "media_id").ok_or_else(|| Errcode::MediaIdMissing.into())
 }

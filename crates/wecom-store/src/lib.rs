@@ -10,6 +10,7 @@ mod corp;
 mod credential;
 mod department;
 mod event;
+mod media;
 mod member;
 mod menu;
 mod message;
@@ -24,6 +25,7 @@ pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
+pub use media::{MediaJobRow, MediaKind, MediaRow, MediaSink, CHUNK_BYTES};
 pub use message::{Audience, InboxItem, MessageRow, NewMessage, Sender, Sent};
 pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};
@@ -190,6 +192,9 @@ impl Store {
             "callbacks",
             "deliveries",
             "delivery_attempts",
+            "media_chunks",
+            "media",
+            "media_jobs",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }

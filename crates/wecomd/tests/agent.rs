@@ -107,12 +107,13 @@ async fn writes_cross_dialects(db: &Db) {
     let legacy = s.token(CORPID, GROUP_SECRET).await;
 
     // wechatpy sends isreportuser to WeCom too: accepted and ignored.
+    let logo_media = s.media_id(&wecom, "image", "logo.jpg", JPEG).await;
     let v = set(
         &s,
         &wecom,
         json!({ "agentid": 1000002, "name": "通知", "description": "Notifies everyone", "redirect_domain": "app.example.com",
                 "report_location_flag": 1, "isreportenter": 1, "isreportuser": 1, "home_url": "https://app.example.com/home",
-                "logo_mediaid": "2-G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0" }),
+                "logo_mediaid": logo_media }),
     )
     .await;
     assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok" }));
@@ -124,7 +125,10 @@ async fn writes_cross_dialects(db: &Db) {
     assert_eq!(l["isreportenter"], 1);
     assert_eq!(l["isreportuser"], 0, "WeCom has no isreportuser to set");
     let logo = l["square_logo_url"].as_str().unwrap();
-    assert!(logo.starts_with("https://p.qlogo.cn/bizmail/"), "{logo}");
+    assert!(logo.starts_with(&format!("{}/media/img/", s.base)), "served by wecomd: {logo}");
+    let served = s.http().get(logo).send().await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
+    assert_eq!(&served.bytes().await.unwrap()[..], JPEG);
     assert_eq!(l["round_logo_url"], logo, "one uploaded logo, both shapes");
     assert!(l.get("home_url").is_none());
 

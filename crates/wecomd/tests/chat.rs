@@ -174,9 +174,12 @@ async fn send_clearnotify_setmute(db: &Db) {
     let group = json!({ "type": "group", "id": "team1" });
     let text = |receiver: &Value, sender: &str, content: &str| json!({ "receiver": receiver, "sender": sender, "msgtype": "text", "text": { "content": content } });
     assert_eq!(post(&s, "send", &t, text(&group, "lisi", "hello")).await, json!({ "errcode": 0, "errmsg": "ok" }));
-    let v =
-        post(&s, "send", &t, json!({ "receiver": group, "sender": "zhangsan", "msgtype": "image", "image": { "media_id": "m1" } })).await;
-    assert_eq!(code(&v), 0, "media ids are not checked before media exist: {v}");
+    let image = |media_id: &str| json!({ "receiver": group, "sender": "zhangsan", "msgtype": "image", "image": { "media_id": media_id } });
+    assert_eq!(code(&post(&s, "send", &t, image("m1")).await), 40007, "not uploaded");
+    let app = s.token(CORPID, APP_SECRET).await;
+    let uploaded = s.media_id(&app, "image", "a.jpg", JPEG).await;
+    let v = post(&s, "send", &t, image(&uploaded)).await;
+    assert_eq!(code(&v), 0, "media are the corp's, whichever secret uploaded them: {v}");
     let single = json!({ "type": "single", "id": "WangWu" });
     assert_eq!(code(&post(&s, "send", &t, text(&single, "zhangsan", "psst")).await), 0);
 

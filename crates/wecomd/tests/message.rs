@@ -142,10 +142,13 @@ async fn content_rules(db: &Db) {
     news["safe"] = json!(0);
     assert_eq!(code(&send(&s, &app, news).await), 0, "SDKs send safe=0 with every type");
 
-    // Truncation as members see it, and media ids taken as given (no media yet).
+    // Truncation as members see it; media ids must name uploaded media (40007).
     let v = send(&s, &app, with("text", json!({ "content": "中".repeat(700) }))).await;
     assert_eq!(code(&v), 0);
-    let v = send(&s, &app, with("video", json!({ "media_id": "MEDIA", "title": "t".repeat(200) }))).await;
+    let v = send(&s, &app, with("video", json!({ "media_id": "MEDIA", "title": "t" }))).await;
+    assert_eq!(code(&v), 40007, "{v}");
+    let video = s.media_id(&app, "video", "v.mp4", b"\0\0\0\x18ftypmp42 a video").await;
+    let v = send(&s, &app, with("video", json!({ "media_id": video, "title": "t".repeat(200) }))).await;
     assert_eq!(code(&v), 0, "{v}");
     let got = inbox(&s, "zhangsan").await;
     assert_eq!(got[1]["content"]["content"].as_str().unwrap().len(), 2046, "text cut at 2048 bytes");

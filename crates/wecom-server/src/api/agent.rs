@@ -53,7 +53,10 @@ pub async fn get(app: &App, req: &Request, caller: &Caller) -> Fields {
 pub async fn set(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: SetBody = req.json(caller.dialect())?;
     let agent = reach(app, caller, parse_agentid(body.agentid.as_ref()), Use::Manage).await?;
-    let change = set_change(caller.dialect(), &body, &agent.attributes).map_err(|e| Failure::new(e, Some(caller.dialect())))?;
+    let mut change = set_change(caller.dialect(), &body, &agent.attributes).map_err(|e| Failure::new(e, Some(caller.dialect())))?;
+    if let Some(media_id) = &body.logo_mediaid {
+        change.settings.square_logo_url = Some(super::media::keep_logo(app, req, caller, media_id).await?);
+    }
     if !app.store.change_agent(&caller.corpid, agent.agentid, &change).await.map_err(internal)? {
         return Err(fail(caller)(Errcode::InvalidAgentid));
     }

@@ -79,6 +79,7 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     if named.all && content.msgtype == "miniprogram_notice" {
         return Err(fail(ApiError::with_detail(Errcode::InvalidRequestParameter, "miniprogram_notice does not take @all")));
     }
+    super::media::require_named(app, req, caller, &content.msgtype, &content.payload).await?;
 
     // Each named recipient the sender cannot reach is listed as invalid.
     let mut invalid = Invalid::default();

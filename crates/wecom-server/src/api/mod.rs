@@ -5,6 +5,7 @@ mod appchat;
 mod chat;
 mod department;
 mod ip;
+pub(crate) mod media;
 mod menu;
 mod message;
 mod removed;
@@ -99,9 +100,21 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::AppchatUpdate => appchat::update(app, req, caller).await?,
         Endpoint::AppchatGet => appchat::get(app, req, caller).await?,
         Endpoint::AppchatSend => appchat::send(app, req, caller).await?,
+        Endpoint::MediaUpload => media::upload(app, req, caller).await?,
+        Endpoint::MediaUploadimg => media::uploadimg(app, req, caller).await?,
+        Endpoint::MediaUploadByUrl => media::upload_by_url(app, req, caller).await?,
+        Endpoint::MediaGetUploadByUrlResult => media::get_upload_by_url_result(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
+}
+
+/// Endpoints whose success is a file (`Endpoint::answers_file`), with the caller.
+pub async fn file_by_token(app: &App, req: &Request, caller: &Caller) -> Result<axum::response::Response, Failure> {
+    match req.endpoint {
+        Endpoint::MediaGet | Endpoint::MediaGetJssdk => media::get(app, req, caller).await,
+        other => Err(misrouted(other)),
+    }
 }
 
 /// Endpoints whose credential is a group robot's key.
