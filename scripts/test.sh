@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command. On its own it sets up everything the tests need (PostgreSQL, the
-# Python virtualenv with pinned packages), builds once and runs every suite on SQLite and
-# PostgreSQL. Under CI=true an unreachable PostgreSQL fails the run; elsewhere its legs are
-# skipped with a loud message.
+# Python virtualenv and the npm packages, both pinned), builds once and runs every suite on
+# SQLite and PostgreSQL. Under CI=true an unreachable PostgreSQL fails the run; elsewhere its
+# legs are skipped with a loud message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -35,12 +35,17 @@ cargo build --locked --workspace --bins --tests
 TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 export WECOMD_BIN=$TARGET/debug/wecomd
 
-step "Rust: unit tests and HTTP tests (SQLite and PostgreSQL)"
-cargo test --locked --workspace
-
+# Before cargo test: wecom-crypto's interop test runs wechatpy from .venv and @wecom/crypto from
+# node_modules.
 step "Python virtualenv (.venv) with pinned packages"
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+
+step "npm packages (node_modules) from package-lock.json"
+npm ci --no-audit --no-fund
+
+step "Rust: unit tests and HTTP tests (SQLite and PostgreSQL)"
+cargo test --locked --workspace
 
 step "wechatpy 1.8.18 against wecomd on SQLite"
 WECOMD_TEST_BACKEND=sqlite .venv/bin/python -m pytest -q tests/python

@@ -33,3 +33,18 @@ def test_appchat_errors(server):
     assert raises(server.client(SYNC_SECRET).appchat.get, chatid).errcode == 48002
     e = raises(server.client(GROUP_SECRET).appchat.get, chatid)
     assert e.errcode == 48002 and e.errmsg == "api forbidden", "a legacy token is refused"
+
+
+def test_a_thousand_creates_a_day(server):
+    # A minute into a day in China (UTC+8), so that the day does not turn during the test.
+    now = server.now()
+    server.advance(86400 - (now + 8 * 3600) % 86400 + 60)
+    appchat = server.client(APP_SECRET).appchat
+    for i in range(1000):
+        appchat.create(chat_id=f"c{i}", user_list=["zhangsan", "lisi"])
+    e = raises(appchat.create, user_list=["zhangsan", "lisi"])
+    assert e.errcode == 45009
+    assert_wecom_errmsg(e.errmsg, "api freq out of limit", 45009)
+    server.advance(86400)
+    appchat = server.client(APP_SECRET).appchat
+    assert appchat.create(chat_id="tomorrow", user_list=["zhangsan", "lisi"])["chatid"] == "tomorrow"

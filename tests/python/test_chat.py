@@ -36,8 +36,13 @@ def test_chat_lifecycle(server):
 
     assert chat.send_group_text("zhangsan", "team1", "hello")["errcode"] == 0
     assert chat.send_single_text("zhangsan", "lisi", "psst")["errcode"] == 0
-    assert chat.send_group_image("lisi", "team1", "media-1")["errcode"] == 0
-    assert chat.send_group_file("lisi", "team1", "media-2")["errcode"] == 0
+    # Media are the corp's: uploaded with the 管理组's token, sent through the chat service.
+    media = server.client(GROUP_SECRET).media
+    image = media.upload("image", ("a.jpg", b"\xff\xd8\xff\xe0 a picture", "image/jpeg"))["media_id"]
+    file = media.upload("file", ("a.txt", b"a file", "text/plain"))["media_id"]
+    assert raises(chat.send_group_image, "lisi", "team1", "media-1").errcode == 40007
+    assert chat.send_group_image("lisi", "team1", image)["errcode"] == 0
+    assert chat.send_group_file("lisi", "team1", file)["errcode"] == 0
     assert chat.clear_notify("lisi", "group", "team1")["errcode"] == 0
     res = chat.set_mute([{"userid": "lisi", "status": 1}, {"userid": "ghost", "status": 1}])
     assert res == {"errcode": 0, "errmsg": "ok", "invaliduser": ["ghost"]}
@@ -86,11 +91,38 @@ def test_member_messages_are_packages(server):
     add_member(server, "wangwu")
     chat_client(server).create("team1", "Team", "zhangsan", ["zhangsan", "lisi", "wangwu"])
     said = server.control("POST", f"/corps/{CORPID}/chats/team1/messages", json={"sender": "wangwu", "content": "收到"})
-    packages = [e for e in server.control("GET", f"/corps/{CORPID}/events") if e["event"] == "chat"]
-    assert len(packages) == 1
-    p = packages[0]["package"]
+    packages = chat_packages(server)
+    assert len(packages) == 2, "create_chat, then the text"
+    p = packages[1]["package"]
     assert (p["agent_type"], p["package_id"], p["item_count"]) == ("chat", said["package_id"], 1)
     item = dict(p["items"][0]["elements"])
     assert (item["FromUserName"], item["MsgType"], item["Content"], item["MsgId"]) == ("wangwu", "text", "收到", said["msgid"])
     assert p["items"][0]["receiver"] == {"type": "group", "id": "team1"}
     server.control("POST", f"/corps/{CORPID}/chats/team1/messages", expect=(400,), json={"sender": "ghost", "content": "x"})
+
+
+def chat_packages(server):
+    return [e for e in server.control("GET", f"/corps/{CORPID}/events") if e["event"] == "chat"]
+
+
+def test_chat_changes_are_packages(server):
+    add_member(server, "wangwu")
+    add_member(server, "zhaoliu")
+    chat = chat_client(server)
+    chat.create("team1", "Team", "ZhangSan", ["zhangsan", "lisi", "wangwu"])
+    chat.update("team1", "zhangsan", name="新名", owner="lisi", add_user_list=["zhaoliu"], del_user_list=["wangwu"])
+    chat.quit("team1", "lisi")
+    raises(chat.quit, "team1", "lisi")
+    packages = chat_packages(server)
+    assert [p["origin"] for p in packages] == ["chat"] * 3, "refusals record nothing"
+    items = [p["package"]["items"][0] for p in packages]
+    events = [dict(i["elements"]) for i in items]
+    assert [(e["FromUserName"], e["MsgType"], e["Event"]) for e in events] == [
+        ("zhangsan", "event", "create_chat"),
+        ("zhangsan", "event", "update_chat"),
+        ("lisi", "event", "quit_chat"),
+    ]
+    assert dict(items[0]["chat_info"]) == {"ChatId": "team1", "Name": "Team", "Owner": "zhangsan", "UserList": "zhangsan|lisi|wangwu"}
+    update = events[1]
+    assert (update["Name"], update["Owner"], update["AddUserList"], update["DelUserList"], update["ChatId"]) == ("新名", "lisi", "zhaoliu", "wangwu", "team1")
+    assert events[2]["ChatId"] == "team1"

@@ -8,18 +8,27 @@ def inbox(server, userid):
     return server.control("GET", f"/corps/{CORPID}/members/{userid}/inbox")
 
 
+def upload(client, media_type, name, data):
+    return client.media.upload(media_type, (name, data, "application/octet-stream"))["media_id"]
+
+
 def test_wecom_send_every_common_type(server):
-    message = server.client(APP_SECRET).message
+    client = server.client(APP_SECRET)
+    message = client.message
+    image = upload(client, "image", "a.jpg", b"\xff\xd8\xff\xe0 a picture")
+    voice = upload(client, "voice", "a.amr", b"#!AMR\n" + b"\x3c" + b"\0" * 31)
+    video = upload(client, "video", "a.mp4", b"\0\0\0\x18ftypmp42 a video")
+    file = upload(client, "file", "a.txt", b"a file")
     res = message.send_text(APP_AGENTID, ["zhangsan", "lisi"], "hello")
     assert res["errcode"] == 0 and res["errmsg"] == "ok" and res["msgid"], res
     assert message.send_text_card(APP_AGENTID, "zhangsan", "Prize", "You won", "https://example.com")["errcode"] == 0
-    assert message.send_image(APP_AGENTID, "zhangsan", "MEDIA_IMAGE")["errcode"] == 0
-    assert message.send_voice(APP_AGENTID, "zhangsan", "MEDIA_VOICE")["errcode"] == 0
-    assert message.send_video(APP_AGENTID, "zhangsan", "MEDIA_VIDEO", title="Clip")["errcode"] == 0
-    assert message.send_file(APP_AGENTID, "zhangsan", "MEDIA_FILE")["errcode"] == 0
+    assert message.send_image(APP_AGENTID, "zhangsan", image)["errcode"] == 0
+    assert message.send_voice(APP_AGENTID, "zhangsan", voice)["errcode"] == 0
+    assert message.send_video(APP_AGENTID, "zhangsan", video, title="Clip")["errcode"] == 0
+    assert message.send_file(APP_AGENTID, "zhangsan", file)["errcode"] == 0
     articles = [{"title": "News", "description": "d", "url": "https://example.com", "image": "https://example.com/p.png"}]
     assert message.send_articles(APP_AGENTID, "zhangsan", articles)["errcode"] == 0
-    mp = [{"thumb_media_id": "THUMB", "author": "me", "title": "MP", "content": "<p>x</p>", "content_source_url": "",
+    mp = [{"thumb_media_id": image, "author": "me", "title": "MP", "content": "<p>x</p>", "content_source_url": "",
            "digest": "", "show_cover_pic": 0}]
     assert message.send_mp_articles(APP_AGENTID, "zhangsan", mp, safe=2)["errcode"] == 0
     assert message.send_markdown(APP_AGENTID, "zhangsan", "**bold**")["errcode"] == 0
@@ -72,6 +81,22 @@ def test_wecom_template_card_update(server):
     assert inbox(server, "zhangsan")[0]["card_update"] == {"button": {"replace_name": "Approved"}}
     assert inbox(server, "lisi")[0]["card_update"] is None
     assert raises(client.post, "message/update_template_card", data=update).errcode == 60140
+
+
+def test_wecom_taskcard_update(server):
+    client = server.client(APP_SECRET)
+    card = {"title": "Gift request", "description": "A31 tea set", "task_id": "gift-1",
+            "btn": [{"key": "approve", "name": "批准", "color": "red"}, {"key": "reject", "name": "驳回"}]}
+    res = client.message.send(APP_AGENTID, "zhangsan|lisi", msg={"msgtype": "interactive_taskcard", "interactive_taskcard": card})
+    assert res["errcode"] == 0 and "response_code" not in res, res
+    update = {"userids": ["zhangsan", "ghost"], "agentid": APP_AGENTID, "task_id": "gift-1", "replace_name": "已批准"}
+    assert client.post("message/update_taskcard", data=update) == {"errcode": 0, "errmsg": "ok", "invaliduser": ["ghost"]}
+    assert inbox(server, "zhangsan")[0]["card_update"] == {"replace_name": "已批准"}
+    assert inbox(server, "lisi")[0]["card_update"] is None
+    e = raises(client.post, "message/update_taskcard", data=dict(update, replace_name=None, clicked_key="maybe"))
+    assert e.errcode == 42017
+    assert_wecom_errmsg(e.errmsg, "button key is not exist", 42017)
+    assert raises(client.post, "message/update_taskcard", data=dict(update, task_id="nope")).errcode == 42016
 
 
 def test_legacy_send_and_refusals(server):

@@ -47,3 +47,17 @@ def test_legacy_cards(server):
     assert client.post("card/batchget", data={"offset": 0, "count": 10})["card_id_list"] == [card_id]
     assert client.post("card/delete", data={"card_id": card_id})["errcode"] == 0
     assert raises(client.post, "card/get", data={"card_id": card_id}).errcode == 40035
+
+
+def test_legacy_card_codes(server):
+    client = server.client(GROUP_SECRET)
+    card = {"card": {"card_type": "GIFT", "gift": {"base_info": {"title": "Cake", "sku": {"quantity": 1}}}}}
+    card_id = client.post("card/create", data=card)["card_id"]
+    got = server.control("POST", f"/corps/{CORPID}/cards/{card_id}/codes", json={"userid": "zhangsan"})
+    held = client.post("card/code/get", data={"code": got["code"], "card_id": card_id})
+    assert (held["openid"], held["user_card_status"], held["can_consume"]) == (got["openid"], "NORMAL", True)
+    assert client.post("card/code/consume", data={"code": got["code"]}) == {
+        "errcode": 0, "errmsg": "ok", "card": {"card_id": card_id}, "openid": got["openid"]}
+    e = raises(client.post, "card/code/consume", data={"code": got["code"]})
+    assert (e.errcode, e.errmsg) == (40099, "invalid code, this code has consumed.")
+    assert raises(server.client(APP_SECRET).post, "card/code/get", data={"code": got["code"]}).errcode == 48005

@@ -5,7 +5,7 @@ wechatpy has no robot client."""
 import base64
 import hashlib
 
-from support import CORPID, assert_wecom_errmsg
+from support import APP_SECRET, CORPID, assert_wecom_errmsg
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -75,3 +75,37 @@ def test_upload_then_send_a_file(server):
     assert upload(server, "not-a-key", "file", "empty.txt", b"")["errcode"] == 44001, "the file before the key"
     assert upload(server, "not-a-key", "file", "a.txt", b"hello")["errcode"] == 93000
     assert send(server, robot(server, "team2"), {"msgtype": "file", "file": {"media_id": res["media_id"]}})["errcode"] == 40007
+
+
+def amr(frames):
+    """An AMR-NB voice of `frames` 20 ms frames (12.2 kbit/s, 32 bytes each)."""
+    return b"#!AMR\n" + (b"\x3c" + b"\x00" * 31) * frames
+
+
+def test_voice_uploads(server):
+    key = robot(server)
+    res = upload(server, key, "voice", "hello.amr", amr(3000))
+    assert (res["errcode"], res["type"]) == (0, "voice"), "60 s is allowed"
+    assert send(server, key, {"msgtype": "voice", "voice": {"media_id": res["media_id"]}})["errcode"] == 0
+    res = upload(server, key, "voice", "long.amr", amr(3001))
+    assert res["errcode"] == 45007
+    assert_wecom_errmsg(res["errmsg"], "voice playtime out of limit", 45007)
+    assert upload(server, key, "voice", "a.mp3", b"ID3\x04" + b"\x00" * 64)["errcode"] == 301017
+    assert upload(server, key, "voice", "big.amr", amr(1) + b"\x00" * (2 * 1024 * 1024))["errcode"] == 45001
+    gif = b"GIF89a" + b"\x00" * 16
+    res = send(server, key, {"msgtype": "image", "image": {"base64": base64.b64encode(gif).decode(), "md5": hashlib.md5(gif).hexdigest()}})
+    assert res["errcode"] == 40004, "JPG or PNG only"
+
+
+def test_a_robot_in_an_appchat(server):
+    server.client(APP_SECRET).appchat.create(chat_id="ops", name="Ops", user_list=["zhangsan", "lisi"])
+    made = server.control("POST", f"/corps/{CORPID}/robots", json={"chatid": "ops", "kind": "appchat", "name": "Alarm"})
+    assert made["kind"] == "appchat"
+    key = made["key"]
+    assert send(server, key, {"msgtype": "markdown", "markdown": {"content": "**disk full**"}}) == {"errcode": 0, "errmsg": "ok"}
+    log = server.control("GET", f"/corps/{CORPID}/appchats/ops/messages")
+    assert [(m["sender"], m["agentid"], m["content"]) for m in log] == [(f"robot:{key}", 0, {"content": "**disk full**"})]
+    for userid in ("zhangsan", "lisi"):
+        assert server.control("GET", f"/corps/{CORPID}/members/{userid}/inbox")[0]["msgid"] == log[0]["msgid"]
+    assert server.control("GET", f"/corps/{CORPID}/robots/{key}/messages") == log
+    server.control("POST", f"/corps/{CORPID}/robots", expect=(404,), json={"chatid": "missing", "kind": "appchat"})

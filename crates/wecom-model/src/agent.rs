@@ -58,6 +58,8 @@ pub struct Attributes {
     pub isreportuser: bool,
     /// 1 = the app is disabled.
     pub close: bool,
+    /// 企业号 回调模式: agent/set and menu/* refuse a 管理组 when it is off (never shown by agent/get).
+    pub callback_mode: bool,
 }
 
 impl Default for Attributes {
@@ -72,6 +74,7 @@ impl Default for Attributes {
             isreportenter: false,
             isreportuser: false,
             close: false,
+            callback_mode: true,
         }
     }
 }
@@ -90,6 +93,7 @@ pub struct Settings {
     pub isreportenter: Option<bool>,
     pub isreportuser: Option<bool>,
     pub close: Option<bool>,
+    pub callback_mode: Option<bool>,
 }
 
 /// A change to an app: name, description and settings.
@@ -129,6 +133,7 @@ impl AttributeChange {
         a.isreportenter = c.isreportenter.unwrap_or(a.isreportenter);
         a.isreportuser = c.isreportuser.unwrap_or(a.isreportuser);
         a.close = c.close.unwrap_or(a.close);
+        a.callback_mode = c.callback_mode.unwrap_or(a.callback_mode);
     }
 
     /// What the control API and seeds may set: the same bounds agent/set keeps, so that a seeded
@@ -210,6 +215,15 @@ pub fn allowed(caller: Scope, rights: &[GroupAppRight], agentid: i64, want: Use)
 
 /// The apps agent/list shows: WeCom the token's own app, 企业号 every app the group may use or
 /// manage; the contacts-sync secret is no app (48002).
+/// The 企业号 let agent/set and menu/* change an app only in callback mode (回调模式, legacy-api.md
+/// §1.2); otherwise 48001 (compatibility ledger). WeCom has no modes.
+pub fn check_mode(dialect: Dialect, agent: &Agent, want: Use) -> Result<(), Errcode> {
+    if dialect == Dialect::Legacy && want == Use::Manage && !agent.attributes.callback_mode {
+        return Err(Errcode::ApiUnauthorized);
+    }
+    Ok(())
+}
+
 pub fn listed(caller: Scope, rights: &[GroupAppRight], agentids: &[i64]) -> Result<Vec<i64>, Errcode> {
     match caller {
         Scope::App { agentid } => Ok(agentids.iter().copied().filter(|a| *a == agentid).collect()),
@@ -285,11 +299,6 @@ pub fn check_media_id(id: &str) -> Result<(), Errcode> {
     Ok(())
 }
 
-/// The logo an uploaded image becomes (the platform crops it and serves it from its CDN).
-pub fn logo_url(media_id: &str) -> String {
-    format!("https://p.qlogo.cn/bizmail/{media_id}/0")
-}
-
 /// An agent/set body. Flags arrive as 0/1 numbers; fields the caller's dialect does not know are
 /// accepted and ignored (wechatpy sends `isreportuser` to WeCom too).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -326,9 +335,9 @@ pub fn set_change(dialect: Dialect, body: &SetBody, current: &Attributes) -> Res
         check_report_location_flag(dialect, f)?;
         c.settings.report_location_flag = Some(f);
     }
+    // The logo's URL is the kept image's, set once the media is found (api::media::keep_logo).
     if let Some(m) = &body.logo_mediaid {
         check_media_id(m)?;
-        c.settings.square_logo_url = Some(logo_url(m));
     }
     if let Some(n) = &body.name {
         check_name(n)?;
@@ -471,6 +480,21 @@ mod tests {
         let all = [1000002, 1000003, 1000004];
         assert_eq!(listed(APP, &[], &all), Ok(vec![1000002]));
         assert_eq!(listed(GROUP, &rights(), &all), Ok(vec![1000002, 1000003]));
+    }
+
+    #[test]
+    fn legacy_changes_need_callback_mode() {
+        let mut agent = Agent { agentid: 1, name: "n".into(), description: String::new(), attributes: Attributes::default() };
+        assert_eq!(check_mode(Dialect::Legacy, &agent, Use::Manage), Ok(()), "on by default");
+        agent.attributes.callback_mode = false;
+        assert_eq!(check_mode(Dialect::Legacy, &agent, Use::Manage), Err(Errcode::ApiUnauthorized));
+        assert_eq!(check_mode(Dialect::Legacy, &agent, Use::Read), Ok(()));
+        assert_eq!(check_mode(Dialect::WeCom, &agent, Use::Manage), Ok(()));
+        let off = serde_json::from_value::<AttributeChange>(json!({ "callback_mode": false })).unwrap();
+        assert!(off.check().is_ok());
+        let mut a = Attributes::default();
+        off.apply(&mut a);
+        assert!(!a.callback_mode);
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub const NAME_MAX_CHARS: usize = 50;
 pub const MEMBERS_MIN: usize = 2;
 pub const MEMBERS_MAX: usize = 2000;
 pub const CHATID_MAX: usize = 32;
+/// A corp creates at most 1,000 chats a day (doc 90245), 45009 beyond.
+pub const CREATES_PER_DAY: i64 = 1000;
 
 /// A chat as the rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +43,15 @@ pub fn owned_by(chat: &Chat, agentid: i64) -> Result<(), Errcode> {
         Ok(())
     } else {
         Err(Errcode::ChatNotCreatedByApp)
+    }
+}
+
+/// One more chat when the corp has created `today` since the day began (45009 beyond the limit).
+pub fn check_daily_creates(today: i64) -> Result<(), Errcode> {
+    if today < CREATES_PER_DAY {
+        Ok(())
+    } else {
+        Err(Errcode::ApiFreqOutOfLimit)
     }
 }
 
@@ -177,6 +188,8 @@ mod tests {
         assert_eq!(chat_name(Some(&"群".repeat(60))).chars().count(), 50);
         assert_eq!(check_size(1), Err(Errcode::InvalidChatMemberSize));
         assert_eq!(check_size(2001), Err(Errcode::InvalidChatMemberSize));
+        assert_eq!(check_daily_creates(999), Ok(()));
+        assert_eq!(check_daily_creates(1000), Err(Errcode::ApiFreqOutOfLimit));
         assert_eq!(owner_of(None, &s(&["a", "b"])), Ok("a".into()));
         assert_eq!(owner_of(Some("B"), &s(&["a", "b"])), Ok("b".into()));
         assert_eq!(owner_of(Some("c"), &s(&["a", "b"])), Err(Errcode::ChatOwnerNotInUserlist));

@@ -11,6 +11,8 @@ pub enum Endpoint {
     GetToken,
     GetCallbackIp,
     GetApiDomainIp,
+    GetJsapiTicket,
+    TicketGet,
     UserConvertToOpenid,
     UserConvertToUserid,
     DepartmentCreate,
@@ -62,14 +64,23 @@ pub enum Endpoint {
     CardDelete,
     CardModifystock,
     CardQrcodeCreate,
+    CardCodeGet,
+    CardCodeConsume,
     CardMpnewsGethtml,
     MessageSend,
     MessageRecall,
     MessageUpdateTemplateCard,
+    MessageUpdateTaskcard,
     AppchatCreate,
     AppchatUpdate,
     AppchatGet,
     AppchatSend,
+    MediaUpload,
+    MediaGet,
+    MediaGetJssdk,
+    MediaUploadimg,
+    MediaUploadByUrl,
+    MediaGetUploadByUrlResult,
 }
 
 /// GET endpoints take everything from the query; POST endpoints a JSON body as well.
@@ -129,6 +140,8 @@ impl Endpoint {
         Endpoint::GetToken,
         Endpoint::GetCallbackIp,
         Endpoint::GetApiDomainIp,
+        Endpoint::GetJsapiTicket,
+        Endpoint::TicketGet,
         Endpoint::UserConvertToOpenid,
         Endpoint::UserConvertToUserid,
         Endpoint::DepartmentCreate,
@@ -180,14 +193,23 @@ impl Endpoint {
         Endpoint::CardDelete,
         Endpoint::CardModifystock,
         Endpoint::CardQrcodeCreate,
+        Endpoint::CardCodeGet,
+        Endpoint::CardCodeConsume,
         Endpoint::CardMpnewsGethtml,
         Endpoint::MessageSend,
         Endpoint::MessageRecall,
         Endpoint::MessageUpdateTemplateCard,
+        Endpoint::MessageUpdateTaskcard,
         Endpoint::AppchatCreate,
         Endpoint::AppchatUpdate,
         Endpoint::AppchatGet,
         Endpoint::AppchatSend,
+        Endpoint::MediaUpload,
+        Endpoint::MediaGet,
+        Endpoint::MediaGetJssdk,
+        Endpoint::MediaUploadimg,
+        Endpoint::MediaUploadByUrl,
+        Endpoint::MediaGetUploadByUrlResult,
     ];
 
     pub fn spec(self) -> Spec {
@@ -198,6 +220,9 @@ impl Endpoint {
             Endpoint::GetToken => ("gettoken", Get, CorpSecret, Dialects::Both, Bare),
             Endpoint::GetCallbackIp => ("getcallbackip", Get, AccessToken, Dialects::Both, Bare),
             Endpoint::GetApiDomainIp => ("get_api_domain_ip", Get, AccessToken, Dialects::Both, Bare),
+            // JS-SDK tickets: both dialects; which `type` each serves is in ticket.rs.
+            Endpoint::GetJsapiTicket => ("get_jsapi_ticket", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::TicketGet => ("ticket/get", Get, AccessToken, Dialects::Both, Envelope),
             Endpoint::UserConvertToOpenid => ("user/convert_to_openid", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::UserConvertToUserid => ("user/convert_to_userid", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::DepartmentCreate => ("department/create", Post, AccessToken, Dialects::Both, Envelope),
@@ -250,14 +275,24 @@ impl Endpoint {
             Endpoint::CardDelete => ("card/delete", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::CardModifystock => ("card/modifystock", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::CardQrcodeCreate => ("card/qrcode/create", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardCodeGet => ("card/code/get", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::CardCodeConsume => ("card/code/consume", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::CardMpnewsGethtml => ("card/mpnews/gethtml", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::MessageSend => ("message/send", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::MessageRecall => ("message/recall", Post, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::MessageUpdateTemplateCard => ("message/update_template_card", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::MessageUpdateTaskcard => ("message/update_taskcard", Post, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::AppchatCreate => ("appchat/create", Post, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::AppchatUpdate => ("appchat/update", Post, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::AppchatGet => ("appchat/get", Get, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::AppchatSend => ("appchat/send", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::MediaUpload => ("media/upload", Post, AccessToken, Dialects::Both, Bare),
+            Endpoint::MediaGet => ("media/get", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MediaGetJssdk => ("media/get/jssdk", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::MediaUploadimg => ("media/uploadimg", Post, AccessToken, Dialects::Both, Bare),
+            // Large files by URL came with WeCom's customer contact (wecom-api.md §8.5).
+            Endpoint::MediaUploadByUrl => ("media/upload_by_url", Post, AccessToken, Dialects::WeCom, Envelope),
+            Endpoint::MediaGetUploadByUrlResult => ("media/get_upload_by_url_result", Post, AccessToken, Dialects::WeCom, Envelope),
         };
         let success_errmsg = match self {
             Endpoint::DepartmentCreate | Endpoint::UserCreate | Endpoint::TagCreate => "created",
@@ -311,8 +346,22 @@ impl Endpoint {
         match self {
             Endpoint::WebhookSend => 4 * 1024 * 1024,
             Endpoint::WebhookUploadMedia => 21 * 1024 * 1024,
+            // The largest file (20 MB) with room for the multipart framing around it.
+            Endpoint::MediaUpload => 21 * 1024 * 1024,
+            Endpoint::MediaUploadimg => 3 * 1024 * 1024,
             _ => crate::body::BODY_LIMIT,
         }
+    }
+
+    /// Uploads whose body is streamed to the store as it arrives instead of being read whole
+    /// first, so memory does not grow with the file (issue 6).
+    pub fn streams_body(self) -> bool {
+        matches!(self, Endpoint::MediaUpload | Endpoint::MediaUploadimg)
+    }
+
+    /// Endpoints whose success is a file, not JSON (media/get); their errors are JSON as usual.
+    pub fn answers_file(self) -> bool {
+        matches!(self, Endpoint::MediaGet | Endpoint::MediaGetJssdk)
     }
 
     /// What a caller whose dialect does not serve the endpoint is answered, or `None` when it
@@ -433,6 +482,8 @@ mod tests {
     #[test]
     fn removed_apis_are_legacy_only_and_deprecated_for_wecom() {
         for e in [Endpoint::KfSend, Endpoint::KfList, Endpoint::ShakearoundGetshakeinfo, Endpoint::CardCreate, Endpoint::CardMpnewsGethtml]
+            .into_iter()
+            .chain([Endpoint::CardCodeGet, Endpoint::CardCodeConsume])
         {
             assert!(e.serves(Dialect::Legacy) && !e.serves(Dialect::WeCom), "{e:?}");
             assert_eq!(e.refusal(Dialect::WeCom), Some(Errcode::ApiDeprecated));
@@ -456,6 +507,27 @@ mod tests {
         }
         assert!(Endpoint::MessageSend.serves(Dialect::Legacy));
         assert_eq!(Endpoint::from_path("appchat/get"), Some(Endpoint::AppchatGet));
+    }
+
+    #[test]
+    fn tickets_serve_both_dialects_and_taskcards_wecom() {
+        for e in [Endpoint::GetJsapiTicket, Endpoint::TicketGet] {
+            assert!(e.serves(Dialect::WeCom) && e.serves(Dialect::Legacy), "{e:?}");
+            assert!(e.success_has_envelope(Dialect::Legacy), "{e:?}");
+        }
+        assert_eq!(Endpoint::from_path("ticket/get"), Some(Endpoint::TicketGet));
+        assert_eq!(Endpoint::MessageUpdateTaskcard.refusal(Dialect::Legacy), Some(Errcode::ApiForbidden));
+    }
+
+    #[test]
+    fn media_uploads_stream_and_downloads_answer_files() {
+        for e in [Endpoint::MediaUpload, Endpoint::MediaUploadimg] {
+            assert!(e.streams_body() && e.spec().method == Method::Post, "{e:?}");
+            assert!(!e.success_has_envelope(Dialect::Legacy), "legacy-api.md §1.3: {e:?}");
+        }
+        assert!(Endpoint::MediaGet.answers_file() && Endpoint::MediaGetJssdk.answers_file());
+        assert!(!Endpoint::MediaUploadByUrl.serves(Dialect::Legacy));
+        assert_eq!(Endpoint::from_path("media/get/jssdk"), Some(Endpoint::MediaGetJssdk));
     }
 
     #[test]

@@ -67,10 +67,13 @@ pub struct ChatPackage {
     pub items: Vec<ChatItem>,
 }
 
-/// One item: its elements in the platform's order, then `<Receiver><Type/><Id/></Receiver>`.
+/// One item: its elements in the platform's order, then create_chat's `<ChatInfo>` with its own
+/// elements, then a message's `<Receiver><Type/><Id/></Receiver>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatItem {
     pub elements: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_info: Option<Vec<(String, String)>>,
     pub receiver: Option<crate::chat::Receiver>,
 }
 
@@ -80,15 +83,63 @@ impl ChatPackage {
     }
 }
 
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// Member lists are `|`-joined in chat items ("zhangsan|lisi").
+fn joined(userids: &[String]) -> String {
+    userids.join("|")
+}
+
 impl ChatItem {
     /// A text a member sent: FromUserName, CreateTime, MsgType, Content, MsgId, Receiver.
     pub fn text(from: &str, at: i64, content: &str, msgid: &str, receiver: crate::chat::Receiver) -> Self {
         let elements =
-            [("FromUserName", from), ("CreateTime", &at.to_string()), ("MsgType", "text"), ("Content", content), ("MsgId", msgid)]
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-        ChatItem { elements, receiver: Some(receiver) }
+            pairs(&[("FromUserName", from), ("CreateTime", &at.to_string()), ("MsgType", "text"), ("Content", content), ("MsgId", msgid)]);
+        ChatItem { elements, chat_info: None, receiver: Some(receiver) }
+    }
+
+    fn event(from: &str, at: i64, event: &str, rest: &[(&str, &str)]) -> Self {
+        let mut elements = pairs(&[("FromUserName", from), ("CreateTime", &at.to_string()), ("MsgType", "event"), ("Event", event)]);
+        elements.extend(pairs(rest));
+        ChatItem { elements, chat_info: None, receiver: None }
+    }
+
+    /// create_chat, from the owner (chat/create names no one else): ChatInfo holds ChatId, Name,
+    /// Owner and UserList.
+    pub fn create_chat(chat: &crate::chat::Chat, at: i64) -> Self {
+        let mut item = ChatItem::event(&chat.owner, at, "create_chat", &[]);
+        item.chat_info =
+            Some(pairs(&[("ChatId", &chat.chatid), ("Name", &chat.name), ("Owner", &chat.owner), ("UserList", &joined(&chat.userlist))]));
+        item
+    }
+
+    /// update_chat from `op_user`: the chat's Name and Owner after the change, the members it
+    /// gained and lost, ChatId.
+    pub fn update_chat(op_user: &str, before: &crate::chat::Chat, after: &crate::chat::Chat, at: i64) -> Self {
+        let missing = |from: &crate::chat::Chat, other: &crate::chat::Chat| -> Vec<String> {
+            from.userlist.iter().filter(|u| !other.has(u)).cloned().collect()
+        };
+        let (added, removed) = (joined(&missing(after, before)), joined(&missing(before, after)));
+        let from = before.userlist.iter().find(|u| u.eq_ignore_ascii_case(op_user)).map_or(op_user, String::as_str);
+        ChatItem::event(
+            from,
+            at,
+            "update_chat",
+            &[
+                ("Name", &after.name),
+                ("Owner", &after.owner),
+                ("AddUserList", &added),
+                ("DelUserList", &removed),
+                ("ChatId", &after.chatid),
+            ],
+        )
+    }
+
+    /// quit_chat: `member` (as stored) left the chat.
+    pub fn quit_chat(member: &str, chatid: &str, at: i64) -> Self {
+        ChatItem::event(member, at, "quit_chat", &[("ChatId", chatid)])
     }
 }
 
@@ -110,6 +161,51 @@ mod tests {
         let names: Vec<&str> = p.items[0].elements.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["FromUserName", "CreateTime", "MsgType", "Content", "MsgId"]);
         assert_ne!(new_message_id(), new_message_id());
+    }
+
+    #[test]
+    fn chat_events() {
+        let users = |l: &[&str]| l.iter().map(|u| u.to_string()).collect::<Vec<_>>();
+        let before = crate::chat::Chat {
+            chatid: "c1".into(),
+            name: "Team".into(),
+            owner: "zhangsan".into(),
+            userlist: users(&["zhangsan", "lisi", "wangwu"]),
+        };
+        let created = ChatItem::create_chat(&before, 7);
+        assert_eq!(
+            created.elements,
+            pairs(&[("FromUserName", "zhangsan"), ("CreateTime", "7"), ("MsgType", "event"), ("Event", "create_chat")])
+        );
+        assert_eq!(
+            created.chat_info,
+            Some(pairs(&[("ChatId", "c1"), ("Name", "Team"), ("Owner", "zhangsan"), ("UserList", "zhangsan|lisi|wangwu")]))
+        );
+        let after = crate::chat::Chat {
+            name: "New".into(),
+            owner: "lisi".into(),
+            userlist: users(&["zhangsan", "lisi", "zhaoliu", "sunqi"]),
+            ..before.clone()
+        };
+        let updated = ChatItem::update_chat("ZhangSan", &before, &after, 8);
+        assert_eq!(
+            updated.elements[3..],
+            pairs(&[
+                ("Event", "update_chat"),
+                ("Name", "New"),
+                ("Owner", "lisi"),
+                ("AddUserList", "zhaoliu|sunqi"),
+                ("DelUserList", "wangwu"),
+                ("ChatId", "c1")
+            ])
+        );
+        assert_eq!(updated.elements[0].1, "zhangsan", "the member's own spelling");
+        let quit = ChatItem::quit_chat("lisi", "c1", 9);
+        assert_eq!(
+            quit.elements,
+            pairs(&[("FromUserName", "lisi"), ("CreateTime", "9"), ("MsgType", "event"), ("Event", "quit_chat"), ("ChatId", "c1")])
+        );
+        assert_eq!((quit.chat_info, quit.receiver), (None, None));
     }
 
     #[test]

@@ -30,6 +30,12 @@ const ARTICLES_MAX: usize = 8;
 const AUTHOR_MAX_BYTES: usize = 64;
 const MPNEWS_CONTENT_MAX_BYTES: usize = 666 * 1024;
 const TASK_ID_MAX_BYTES: usize = 128;
+/// A task card holds 1–2 buttons; a button's name (and the name it shows once clicked) is cut at
+/// 18 bytes.
+const TASKCARD_BUTTONS_MAX: usize = 2;
+const BUTTON_NAME_MAX_BYTES: usize = 18;
+/// What a clicked task card button shows unless the card says otherwise.
+const DEFAULT_REPLACE_NAME: &str = "已处理";
 
 /// Where a message goes: an app's message/send in the caller's dialect, or an appchat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,9 +48,20 @@ pub enum Channel {
 /// miniprogram_notice and no template_card; appchat takes the nine types its page lists.
 pub fn msgtypes(channel: Channel) -> &'static [&'static str] {
     match channel {
-        Channel::App(Dialect::WeCom) => {
-            &["text", "image", "voice", "video", "file", "textcard", "news", "mpnews", "markdown", "miniprogram_notice", "template_card"]
-        }
+        Channel::App(Dialect::WeCom) => &[
+            "text",
+            "image",
+            "voice",
+            "video",
+            "file",
+            "textcard",
+            "news",
+            "mpnews",
+            "markdown",
+            "miniprogram_notice",
+            "template_card",
+            "interactive_taskcard",
+        ],
         Channel::App(Dialect::Legacy) => &["text", "image", "voice", "video", "file", "textcard", "news", "mpnews"],
         Channel::AppChat => &["text", "image", "voice", "video", "file", "textcard", "news", "mpnews", "markdown"],
     }
@@ -211,13 +228,18 @@ pub fn check_content(body: &Map<String, Value>, channel: Channel) -> Result<Cont
             updatable = card.updatable;
             Value::Object(p.clone())
         }
+        "interactive_taskcard" => {
+            let (card, id) = taskcard(p)?;
+            task_id = Some(id);
+            card
+        }
         _ => return Err(Errcode::InvalidMsgtype.into()),
     };
     Ok(Content { msgtype: msgtype.to_string(), payload, safe, task_id, updatable })
 }
 
-/// Media ids are not looked up: media (issue 6) does not exist yet, so any non-empty id is taken
-/// (compatibility ledger).
+/// A media id must be given here; that it names usable media is looked up by the handler
+/// (`media::named_media`).
 fn media_id(p: &Map<String, Value>) -> Result<&str, ApiError> {
     text(p, "media_id").ok_or_else(|| Errcode::MediaIdMissing.into())
 }
@@ -336,8 +358,7 @@ pub fn check_template_card(card: &Map<String, Value>) -> Result<Card, ApiError> 
     }
     let task_id = text(card, "task_id");
     if let Some(id) = task_id {
-        let charset = id.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-@".contains(&b));
-        if !charset || id.len() > TASK_ID_MAX_BYTES {
+        if !is_key(id) {
             return Err(Errcode::InvalidTaskId.into());
         }
     } else if !notice || menu.is_some() {
@@ -425,6 +446,95 @@ pub fn check_template_card(card: &Map<String, Value>) -> Result<Card, ApiError> 
         _ => {}
     }
     Ok(Card { task_id: task_id.map(str::to_string), updatable: !notice || menu.is_some() })
+}
+
+/// task_ids and task card button keys: `[0-9A-Za-z_-@]`, at most 128 bytes.
+fn is_key(s: &str) -> bool {
+    s.len() <= TASK_ID_MAX_BYTES && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-@".contains(&b))
+}
+
+/// A button key a task card or update_taskcard names: missing 42019, malformed 42018.
+fn button_key(o: &Map<String, Value>, name: &str) -> Result<String, ApiError> {
+    let key = text(o, name).ok_or(Errcode::ButtonKeyMissing)?;
+    if !is_key(key) {
+        return Err(detail(Errcode::InvalidButtonKey, key));
+    }
+    Ok(key.to_string())
+}
+
+/// interactive_taskcard: title (41016) and description (41033) cut at 128/512 bytes, an optional
+/// url with its scheme (45034), task_id (42014), 1–2 buttons each with a distinct key (42019,
+/// 42018) and a name (42020), red or blue. Returns the card as members see it and its task_id.
+fn taskcard(p: &Map<String, Value>) -> Result<(Value, String), ApiError> {
+    let title = text(p, "title").ok_or(Errcode::TitleMissing)?;
+    let description = text(p, "description").ok_or(Errcode::DescriptionMissing)?;
+    let task_id = text(p, "task_id").ok_or_else(|| detail(Errcode::InvalidTaskId, "task_id missing"))?;
+    if !is_key(task_id) {
+        return Err(Errcode::InvalidTaskId.into());
+    }
+    let buttons = list(p, "btn");
+    if buttons.is_empty() || buttons.len() > TASKCARD_BUTTONS_MAX {
+        return Err(detail(Errcode::InvalidRequestParameter, "btn holds 1-2 buttons"));
+    }
+    let mut btn = Vec::new();
+    let mut keys = Vec::new();
+    for b in buttons.iter().map(as_object) {
+        let key = button_key(&b, "key")?;
+        if keys.contains(&key) {
+            return Err(detail(Errcode::InvalidButtonKey, format!("{key} twice")));
+        }
+        let name = text(&b, "name").ok_or(Errcode::ButtonNameMissing)?;
+        let color = match b.get("color").and_then(Value::as_str).unwrap_or("blue") {
+            c @ ("red" | "blue") => c,
+            other => return Err(detail(Errcode::InvalidRequestParameter, format!("color {other:?} is neither red nor blue"))),
+        };
+        btn.push(serde_json::json!({
+            "key": key,
+            "name": cut_bytes(name, BUTTON_NAME_MAX_BYTES),
+            "replace_name": cut_bytes(text(&b, "replace_name").unwrap_or(DEFAULT_REPLACE_NAME), BUTTON_NAME_MAX_BYTES),
+            "color": color,
+            "is_bold": b.get("is_bold").and_then(Value::as_bool).unwrap_or(false),
+        }));
+        keys.push(key);
+    }
+    let mut card = Map::new();
+    card.insert("title".into(), cut_bytes(title, TITLE_MAX_BYTES).into());
+    card.insert("description".into(), cut_bytes(description, DESCRIPTION_MAX_BYTES).into());
+    if let Some(url) = text(p, "url") {
+        card.insert("url".into(), check_url(Some(url))?.into());
+    }
+    card.insert("task_id".into(), task_id.into());
+    card.insert("btn".into(), btn.into());
+    Ok((Value::Object(card), task_id.to_string()))
+}
+
+/// update_taskcard's `userids` (1–1000: none 82101, more 40032) and `task_id` (42014).
+pub fn parse_taskcard_update(body: &Map<String, Value>) -> Result<(Vec<String>, String), ApiError> {
+    let userids: Vec<String> = list(body, "userids").iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    if userids.is_empty() {
+        return Err(Errcode::UpdateTargetsEmpty.into());
+    }
+    if userids.len() > TOUSER_MAX {
+        return Err(Errcode::InvalidUseridListSize.into());
+    }
+    let task_id = text(body, "task_id").ok_or_else(|| detail(Errcode::InvalidTaskId, "task_id missing"))?;
+    Ok((userids, task_id.to_string()))
+}
+
+/// What update_taskcard turns the card's buttons into for the members named: `replace_name` (cut
+/// at 18 bytes), or else the button `clicked_key` (missing 42019, malformed 42018, not one of the
+/// card's keys 42017) shown as clicked.
+pub fn taskcard_update(body: &Map<String, Value>, sent: &Value) -> Result<Value, ApiError> {
+    if let Some(name) = text(body, "replace_name") {
+        return Ok(serde_json::json!({ "replace_name": cut_bytes(name, BUTTON_NAME_MAX_BYTES) }));
+    }
+    let key = button_key(body, "clicked_key")?;
+    let known =
+        sent.get("btn").and_then(Value::as_array).is_some_and(|b| b.iter().any(|b| b.get("key") == Some(&Value::from(key.as_str()))));
+    if !known {
+        return Err(Errcode::ButtonKeyNotExist.into());
+    }
+    Ok(serde_json::json!({ "clicked_key": key }))
 }
 
 fn as_object(v: &Value) -> Map<String, Value> {
@@ -839,6 +949,54 @@ mod tests {
         menu["task_id"] = json!("t2");
         menu["action_menu"] = json!({ "desc": "d", "action_list": [{ "text": "a", "key": "k" }, { "text": "b", "key": "k" }] });
         assert_eq!(err(menu), 42051);
+    }
+
+    #[test]
+    fn taskcards() {
+        let send = |p: Value| check_content(&obj(json!({ "msgtype": "interactive_taskcard", "interactive_taskcard": p })), WECOM);
+        let ok = json!({ "title": "Gift", "description": "A31 tea set", "url": "https://x", "task_id": "task-1",
+            "btn": [{ "key": "yes", "name": "批准", "color": "red", "is_bold": true }, { "key": "no", "name": "驳回驳回驳回驳回" }] });
+        let c = send(ok.clone()).unwrap();
+        assert_eq!(c.task_id.as_deref(), Some("task-1"));
+        assert!(!c.updatable, "no response_code: update_taskcard goes by task_id");
+        assert_eq!(c.payload["btn"][0], json!({ "key": "yes", "name": "批准", "replace_name": "已处理", "color": "red", "is_bold": true }));
+        assert_eq!(c.payload["btn"][1]["name"], "驳回驳回驳回", "cut at 18 bytes");
+        assert_eq!(c.payload["btn"][1]["color"], "blue");
+        let with = |k: &str, v: Value| {
+            let mut p = ok.clone();
+            p[k] = v;
+            send(p).map(|_| ()).unwrap_err().errcode
+        };
+        assert_eq!(with("title", json!("")), 41016);
+        assert_eq!(with("description", Value::Null), 41033);
+        assert_eq!(with("url", json!("x.com")), 45034);
+        assert_eq!(with("task_id", json!("no spaces")), 42014);
+        assert_eq!(with("task_id", Value::Null), 42014);
+        assert_eq!(with("btn", json!([])), 40058);
+        assert_eq!(with("btn", json!([{ "key": "a", "name": "a" }, { "key": "b", "name": "b" }, { "key": "c", "name": "c" }])), 40058);
+        assert_eq!(with("btn", json!([{ "name": "a" }])), 42019);
+        assert_eq!(with("btn", json!([{ "key": "a b", "name": "a" }])), 42018);
+        assert_eq!(with("btn", json!([{ "key": "a", "name": "a" }, { "key": "a", "name": "b" }])), 42018);
+        assert_eq!(with("btn", json!([{ "key": "a" }])), 42020);
+        assert_eq!(with("btn", json!([{ "key": "a", "name": "a", "color": "green" }])), 40058);
+        assert_eq!(
+            check_content(&obj(json!({ "msgtype": "interactive_taskcard" })), Channel::App(Dialect::Legacy)).unwrap_err().errcode,
+            40008
+        );
+
+        let sent = c.payload;
+        let upd = |b: Value| taskcard_update(&obj(b), &sent);
+        assert_eq!(upd(json!({ "replace_name": "已批准", "clicked_key": "zzz" })).unwrap(), json!({ "replace_name": "已批准" }));
+        assert_eq!(upd(json!({ "clicked_key": "no" })).unwrap(), json!({ "clicked_key": "no" }));
+        assert_eq!(upd(json!({ "clicked_key": "maybe" })).unwrap_err().errcode, 42017);
+        assert_eq!(upd(json!({ "clicked_key": "m b" })).unwrap_err().errcode, 42018);
+        assert_eq!(upd(json!({})).unwrap_err().errcode, 42019);
+        assert_eq!(parse_taskcard_update(&obj(json!({ "userids": [], "task_id": "t" }))).unwrap_err().errcode, 82101);
+        assert_eq!(parse_taskcard_update(&obj(json!({ "userids": ["a"] }))).unwrap_err().errcode, 42014);
+        assert_eq!(
+            parse_taskcard_update(&obj(json!({ "userids": ["a"], "task_id": "t" }))).unwrap(),
+            (vec!["a".to_string()], "t".to_string())
+        );
     }
 
     #[test]

@@ -24,6 +24,12 @@ pub const GETTOKEN_BAD_SECRET_PER_IP: [Rule; 1] = [rule(20, 3600)];
 /// `debug=1` calls: 5 a minute.
 pub const DEBUG_MODE: [Rule; 1] = [rule(5, 60)];
 
+/// Daily limits count calendar days in China (UTC+8): "until the next natural day" (§1.8).
+pub fn day_start(now: i64) -> i64 {
+    const UTC8: i64 = 8 * 3600;
+    now - (now + UTC8).rem_euclid(86_400)
+}
+
 /// A recipient throttle: at most `limit` messages reach one member per fixed window of `window`
 /// seconds; the platform drops the rest without an error (wecom-api.md §1.8, doc 90454). Windows
 /// start at multiples of `window` after `offset` seconds before the epoch (days are natural days in
@@ -158,6 +164,15 @@ mod tests {
         assert_eq!(day.start(1_704_038_400), 1_704_038_400);
         assert_eq!(day.start(1_704_038_400 + 86_399), 1_704_038_400);
         assert_eq!(day.start(1_704_038_399), 1_704_038_400 - 86_400);
+    }
+
+    #[test]
+    fn days_start_at_midnight_in_china() {
+        // 2024-03-01 00:00 +08:00 is 2024-02-29 16:00 UTC.
+        let midnight = 1_709_222_400;
+        assert_eq!(day_start(midnight), midnight);
+        assert_eq!(day_start(midnight + 86_399), midnight);
+        assert_eq!(day_start(midnight - 1), midnight - 86_400);
     }
 
     #[test]

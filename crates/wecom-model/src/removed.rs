@@ -286,6 +286,104 @@ pub fn mpnews_view(card_id: &str) -> Map<String, Value> {
     m
 }
 
+/// A card a member received (领取), as card/code/get and card/code/consume read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardCode {
+    pub code: String,
+    pub card_id: String,
+    /// The member's corp-level openid (the card API speaks openids).
+    pub openid: String,
+    pub received_at: i64,
+    pub consumed: bool,
+}
+
+/// Codes are 12 digits, as the MP card API makes them when the card does not bring its own.
+pub fn new_card_code() -> String {
+    let mut rng = rand::rng();
+    (0..12).map(|_| char::from(b'0' + rand::Rng::random_range(&mut rng, 0..10u8))).collect()
+}
+
+/// card/code/get and card/code/consume: `code` (40035 when absent), an optional `card_id` the
+/// code must belong to, and card/code/get's `check_consume` (default true).
+pub fn code_request(body: &Value) -> Result<(&str, Option<&str>, bool), ApiError> {
+    let code = body.get("code").and_then(Value::as_str).filter(|c| !c.is_empty()).ok_or_else(|| invalid("code missing"))?;
+    let card_id = body.get("card_id").and_then(Value::as_str).filter(|c| !c.is_empty());
+    let check_consume = body.get("check_consume").and_then(Value::as_bool).unwrap_or(true);
+    Ok((code, card_id, check_consume))
+}
+
+/// The code named, if it exists and belongs to `card_id` when one is given (40056 otherwise).
+pub fn known_code(found: Option<CardCode>, card_id: Option<&str>) -> Result<CardCode, ApiError> {
+    found.filter(|c| card_id.is_none_or(|id| id == c.card_id)).ok_or_else(|| Errcode::InvalidSerialCode.into())
+}
+
+/// When a received card may be used, from its base_info.date_info: a fixed range
+/// (`DATE_TYPE_FIX_TIME_RANGE`) or days after receiving (`DATE_TYPE_FIX_TERM`, starting after
+/// `fixed_begin_term` days and lasting `fixed_term` days). `end` 0: no end.
+pub fn validity(card: &Value, received_at: i64) -> (i64, i64) {
+    let field = card.get("card_type").and_then(Value::as_str).unwrap_or_default().to_lowercase();
+    let date = card.get(&field).and_then(|t| t.pointer("/base_info/date_info"));
+    let num = |k: &str| date.and_then(|d| d.get(k)).and_then(Value::as_i64).unwrap_or(0);
+    match date.and_then(|d| d.get("type")).and_then(Value::as_str) {
+        Some("DATE_TYPE_FIX_TIME_RANGE") => (num("begin_timestamp"), num("end_timestamp")),
+        Some("DATE_TYPE_FIX_TERM") => {
+            let begin = received_at + num("fixed_begin_term") * 86400;
+            (begin, begin + num("fixed_term") * 86400)
+        }
+        _ => (received_at, 0),
+    }
+}
+
+/// `user_card_status` of a received card: NORMAL, CONSUMED, or EXPIRE outside its validity.
+pub fn code_status(card: &Value, code: &CardCode, now: i64) -> &'static str {
+    let (begin, end) = validity(card, code.received_at);
+    if code.consumed {
+        "CONSUMED"
+    } else if now < begin || (end != 0 && now > end) {
+        "EXPIRE"
+    } else {
+        "NORMAL"
+    }
+}
+
+fn unusable(status: &str) -> ApiError {
+    match status {
+        "CONSUMED" => Errcode::CodeConsumed.into(),
+        _ => invalid(format!("the card is {status}")),
+    }
+}
+
+/// card/code/get: the card's id and validity, the holder's openid, whether it can be consumed.
+/// With check_consume, a code that cannot be consumed is an error instead (40099 when consumed).
+pub fn code_get_view(card: &Value, code: &CardCode, check_consume: bool, now: i64) -> Result<Map<String, Value>, ApiError> {
+    let status = code_status(card, code, now);
+    if check_consume && status != "NORMAL" {
+        return Err(unusable(status));
+    }
+    let (begin, end) = validity(card, code.received_at);
+    let mut m = Map::new();
+    m.insert("card".into(), json!({ "card_id": code.card_id, "begin_time": begin, "end_time": end }));
+    m.insert("openid".into(), code.openid.as_str().into());
+    m.insert("can_consume".into(), (status == "NORMAL").into());
+    m.insert("user_card_status".into(), status.into());
+    Ok(m)
+}
+
+/// card/code/consume: only a NORMAL card (40099 when consumed already).
+pub fn check_consumable(card: &Value, code: &CardCode, now: i64) -> Result<(), ApiError> {
+    match code_status(card, code, now) {
+        "NORMAL" => Ok(()),
+        other => Err(unusable(other)),
+    }
+}
+
+pub fn consume_view(code: &CardCode) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("card".into(), json!({ "card_id": code.card_id }));
+    m.insert("openid".into(), code.openid.as_str().into());
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +456,32 @@ mod tests {
         assert_eq!(new_card_id().len(), 28);
         assert_eq!(qrcode_card_id(&json!({ "action_name": "QR_CARD", "action_info": { "card": { "card_id": "p1" } } })).unwrap(), "p1");
         assert!(qrcode_card_id(&json!({ "action_name": "QR_SCENE" })).is_err());
+    }
+
+    #[test]
+    fn card_codes() {
+        let code = new_card_code();
+        assert!(code.len() == 12 && code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+        assert_eq!(code_request(&json!({ "code": "1" })).unwrap(), ("1", None, true));
+        assert_eq!(code_request(&json!({ "code": "1", "card_id": "p", "check_consume": false })).unwrap(), ("1", Some("p"), false));
+        assert_eq!(code_request(&json!({})).unwrap_err().errcode, 40035);
+        let held = CardCode { code: "1".into(), card_id: "pA".into(), openid: "o1".into(), received_at: 1000, consumed: false };
+        assert_eq!(known_code(Some(held.clone()), Some("pB")).unwrap_err().errcode, 40056);
+        assert_eq!(known_code(None, None).unwrap_err().errcode, 40056);
+        let term = json!({ "card_type": "GIFT", "gift": { "base_info": { "date_info": { "type": "DATE_TYPE_FIX_TERM", "fixed_term": 2, "fixed_begin_term": 0 } } } });
+        assert_eq!(validity(&term, 1000), (1000, 1000 + 2 * 86400));
+        let range = json!({ "card_type": "CASH", "cash": { "base_info": { "date_info": { "type": "DATE_TYPE_FIX_TIME_RANGE", "begin_timestamp": 5, "end_timestamp": 9 } } } });
+        assert_eq!(validity(&range, 1000), (5, 9));
+        assert_eq!(validity(&json!({}), 1000), (1000, 0));
+        let v = code_get_view(&term, &held, true, 2000).unwrap();
+        assert_eq!(
+            Value::Object(v),
+            json!({ "card": { "card_id": "pA", "begin_time": 1000, "end_time": 173800 }, "openid": "o1", "can_consume": true, "user_card_status": "NORMAL" })
+        );
+        assert_eq!(code_get_view(&term, &held, true, 1000 + 3 * 86400).unwrap_err().errcode, 40035, "expired");
+        let used = CardCode { consumed: true, ..held };
+        assert_eq!(code_get_view(&term, &used, true, 2000).unwrap_err().errcode, 40099);
+        assert_eq!(code_get_view(&term, &used, false, 2000).unwrap()["user_card_status"], "CONSUMED");
+        assert_eq!(check_consumable(&term, &used, 2000).unwrap_err().text, "invalid code, this code has consumed.");
     }
 }

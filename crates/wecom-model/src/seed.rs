@@ -45,6 +45,9 @@ pub struct CorpSeed {
     pub contact_sync_read_ips: Option<Vec<String>>,
     /// The 企业号's 企业客服 (kf/list, kf/send).
     pub kf: Option<Kf>,
+    /// Callback receivers of the corp's apps, contacts-sync assistant and chat service.
+    #[serde(default)]
+    pub callback: Vec<crate::callback::CallbackSeed>,
 }
 
 /// Unknown keys are refused by `check` (a flattened struct rules out serde's deny_unknown_fields).
@@ -240,6 +243,19 @@ impl Seed {
             for g in &c.group {
                 g.check().map_err(&bad)?;
             }
+            for cb in &c.callback {
+                match cb.owner().map_err(&bad)? {
+                    crate::callback::Owner::App(agentid) if !c.app.iter().any(|a| a.agentid == agentid) => {
+                        return Err(bad(format!("callback for app {agentid}, which the seed does not list")));
+                    }
+                    crate::callback::Owner::Chat if c.chat_secret.is_none() => {
+                        return Err(bad("callback for the chat service, which needs chat_secret".into()));
+                    }
+                    _ => {}
+                }
+                cb.settings().check().map_err(&bad)?;
+            }
+            unique(c.callback.iter().map(|cb| cb.owner.clone()), "callback owner").map_err(&bad)?;
             unique(c.app.iter().map(|a| a.agentid), "agentid").map_err(&bad)?;
             unique(c.group.iter().map(|g| g.groupid), "groupid").map_err(&bad)?;
             unique(c.department.iter().map(|d| d.id), "department id").map_err(&bad)?;

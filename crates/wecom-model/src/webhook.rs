@@ -5,6 +5,7 @@ use crate::{ApiError, Errcode};
 use base64::Engine;
 use md5::{Digest, Md5};
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
@@ -17,9 +18,12 @@ pub const TEXT_MAX_BYTES: usize = 2048;
 pub const MARKDOWN_MAX_BYTES: usize = 4096;
 pub const IMAGE_MAX_BYTES: usize = 2 * 1024 * 1024;
 pub const NEWS_MAX_ARTICLES: usize = 8;
+/// Every upload is at least 5 bytes (40006).
 pub const FILE_MIN_BYTES: usize = 5;
 pub const FILE_MAX_BYTES: usize = 20 * 1024 * 1024;
 pub const VOICE_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// A voice plays at most 60 s (45007).
+pub const VOICE_MAX_MILLIS: u64 = 60_000;
 
 /// A webhook key is a UUID: `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`, lowercase hex.
 pub fn new_key() -> String {
@@ -31,6 +35,35 @@ pub fn new_key() -> String {
 /// The part of the webhook URL users paste: what a robot's key is shown with.
 pub fn webhook_path(key: &str) -> String {
     format!("/cgi-bin/webhook/send?key={key}")
+}
+
+/// A robot's messages in an appchat are stored with the apps' ones; this is the sender they carry
+/// there, in the shape of the apps' owner keys (`app:<agentid>`).
+pub fn sender_key(key: &str) -> String {
+    format!("robot:{key}")
+}
+
+/// The kind of chat a robot is in: a chat of the legacy chat service, or one wecomd does not model
+/// (`chat`), or a WeCom appchat (`appchat`), whose members' inboxes get what the robot says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatKind {
+    #[default]
+    Chat,
+    AppChat,
+}
+
+impl ChatKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatKind::Chat => "chat",
+            ChatKind::AppChat => "appchat",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChatKind> {
+        [ChatKind::Chat, ChatKind::AppChat].into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,16 +89,51 @@ impl MediaType {
         }
     }
 
-    /// file 5 B – 20 MB; voice ≤ 2 MB and AMR (its `#!AMR` header).
+    /// Every upload at least 5 B (40006); a file at most 20 MB, a voice at most 2 MB (45001); a
+    /// voice AMR (301017), made of AMR frames (301016), playing at most 60 s (45007).
     pub fn check(self, data: &[u8]) -> Result<(), Errcode> {
+        if data.len() < FILE_MIN_BYTES {
+            return Err(Errcode::InvalidFileSize);
+        }
         match self {
-            MediaType::File if (FILE_MIN_BYTES..=FILE_MAX_BYTES).contains(&data.len()) => Ok(()),
-            MediaType::Voice if data.len() > VOICE_MAX_BYTES => Err(Errcode::InvalidFileSize),
-            MediaType::Voice if data.starts_with(b"#!AMR") => Ok(()),
-            MediaType::Voice => Err(Errcode::VoiceNotAmr),
-            MediaType::File => Err(Errcode::InvalidFileSize),
+            MediaType::File if data.len() > FILE_MAX_BYTES => Err(Errcode::MediaSizeOutOfLimit),
+            MediaType::File => Ok(()),
+            MediaType::Voice if data.len() > VOICE_MAX_BYTES => Err(Errcode::MediaSizeOutOfLimit),
+            MediaType::Voice => match amr_millis(data)? {
+                ms if ms > VOICE_MAX_MILLIS => Err(Errcode::VoicePlaytimeOutOfLimit),
+                _ => Ok(()),
+            },
         }
     }
+}
+
+/// Bytes of each AMR frame, its header byte included, by frame type (RFC 4867 §5.3): speech
+/// modes, then SID; 15 is NO_DATA (the header alone); the others are reserved.
+const AMR_NB_FRAME: [usize; 9] = [13, 14, 16, 18, 20, 21, 27, 32, 6];
+const AMR_WB_FRAME: [usize; 10] = [18, 24, 33, 37, 41, 47, 51, 59, 61, 6];
+/// Each frame is 20 ms of sound.
+const AMR_FRAME_MILLIS: u64 = 20;
+
+/// How long an AMR file (narrow- or wide-band storage format) plays: 20 ms per frame, a cut-off
+/// last frame included. Not AMR → 301017; a reserved frame type → 301016.
+pub fn amr_millis(data: &[u8]) -> Result<u64, Errcode> {
+    let (mut rest, sizes): (&[u8], &[usize]) = if let Some(r) = data.strip_prefix(b"#!AMR-WB\n") {
+        (r, &AMR_WB_FRAME)
+    } else if let Some(r) = data.strip_prefix(b"#!AMR\n") {
+        (r, &AMR_NB_FRAME)
+    } else {
+        return Err(Errcode::VoiceNotAmr);
+    };
+    let mut frames = 0;
+    while let Some(&header) = rest.first() {
+        let size = match usize::from((header >> 3) & 0x0f) {
+            15 => 1,
+            t => *sizes.get(t).ok_or(Errcode::InvalidVoiceFile)?,
+        };
+        rest = &rest[size.min(rest.len())..];
+        frames += 1;
+    }
+    Ok(frames * AMR_FRAME_MILLIS)
 }
 
 pub fn upload_view(media_type: MediaType, media_id: &str, created_at: i64) -> Map<String, Value> {
@@ -161,7 +229,7 @@ fn image(b64: Option<&str>, md5: Option<&str>) -> Result<Value, ApiError> {
         return Err(Errcode::InvalidMd5.into());
     }
     if !(data.starts_with(&[0xff, 0xd8, 0xff]) || data.starts_with(b"\x89PNG\r\n\x1a\n")) {
-        return Err(Errcode::InvalidMediaType.into());
+        return Err(Errcode::InvalidMediaFileType.into());
     }
     Ok(json!({ "md5": digest, "size": data.len() }))
 }
@@ -245,7 +313,7 @@ mod tests {
         assert_eq!(code(json!({"msgtype":"image","image":{"base64":"!!","md5":md5}})), 40058);
         let gif = base64::engine::general_purpose::STANDARD.encode(b"GIF89a");
         let gif_md5: String = Md5::digest(b"GIF89a").iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(code(json!({"msgtype":"image","image":{"base64":gif,"md5":gif_md5}})), 40005);
+        assert_eq!(code(json!({"msgtype":"image","image":{"base64":gif,"md5":gif_md5}})), 40004);
     }
 
     #[test]
@@ -268,8 +336,41 @@ mod tests {
         assert_eq!(MediaType::parse(Some("image")), Err(Errcode::InvalidMediaType));
         assert_eq!(MediaType::File.check(b"1234"), Err(Errcode::InvalidFileSize));
         assert_eq!(MediaType::File.check(b"12345"), Ok(()));
-        assert_eq!(MediaType::Voice.check(b"#!AMR\n...."), Ok(()));
+        assert_eq!(MediaType::File.check(&vec![0; FILE_MAX_BYTES + 1]), Err(Errcode::MediaSizeOutOfLimit));
+        assert_eq!(MediaType::Voice.check(b"#!AM"), Err(Errcode::InvalidFileSize));
         assert_eq!(MediaType::Voice.check(b"RIFF...."), Err(Errcode::VoiceNotAmr));
+        assert_eq!(MediaType::Voice.check(&amr(b"#!AMR\n", 0x3c, 32, 3000)), Ok(()), "60 s");
+        assert_eq!(MediaType::Voice.check(&amr(b"#!AMR\n", 0x3c, 32, 3001)), Err(Errcode::VoicePlaytimeOutOfLimit));
+        assert_eq!(
+            MediaType::Voice.check(&amr(b"#!AMR\n", 0x7c, 1, 4000)),
+            Err(Errcode::VoicePlaytimeOutOfLimit),
+            "NO_DATA frames play too"
+        );
+        let mut big = amr(b"#!AMR\n", 0x3c, 32, 1);
+        big.resize(VOICE_MAX_BYTES + 1, 0);
+        assert_eq!(MediaType::Voice.check(&big), Err(Errcode::MediaSizeOutOfLimit));
+        assert_eq!(MediaType::Voice.check(&amr(b"#!AMR\n", 0x48, 1, 2)), Err(Errcode::InvalidVoiceFile), "type 9 is reserved");
+    }
+
+    /// An AMR file of `n` frames whose header byte is `header` and whose size is `size`.
+    fn amr(magic: &[u8], header: u8, size: usize, n: usize) -> Vec<u8> {
+        let mut frame = vec![0; size];
+        frame[0] = header;
+        let mut out = magic.to_vec();
+        (0..n).for_each(|_| out.extend_from_slice(&frame));
+        out
+    }
+
+    #[test]
+    fn amr_lengths() {
+        assert_eq!(amr_millis(&amr(b"#!AMR\n", 0x3c, 32, 50)), Ok(1000), "12.2 kbit/s frames");
+        assert_eq!(amr_millis(&amr(b"#!AMR-WB\n", 0x44, 61, 10)), Ok(200), "wide-band 23.85 kbit/s frames");
+        assert_eq!(amr_millis(b"#!AMR\n\x3c\x00"), Ok(20), "a cut-off last frame counts");
+        assert_eq!(amr_millis(b"#!AMR\n"), Ok(0));
+        assert_eq!(amr_millis(b"#!AMR-WB\n\x5c"), Err(Errcode::InvalidVoiceFile), "wide-band type 11 is reserved");
+        assert_eq!(ChatKind::parse("appchat"), Some(ChatKind::AppChat));
+        assert_eq!(ChatKind::parse("group"), None);
+        assert_eq!(sender_key("k"), "robot:k");
         assert_eq!(upload_view(MediaType::File, "m", 1380000000)["created_at"], "1380000000");
     }
 }

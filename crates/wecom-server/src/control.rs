@@ -16,13 +16,15 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use wecom_model::agent::AttributeChange;
+use wecom_model::callback::{event_push, message_push, AppState, MemberEvent, MemberMessage, Owner as CallbackOwner, Settings as CallbackSettings};
 use wecom_model::chat::{Receiver, ReceiverKind};
 use wecom_model::credential::{new_corpid, Scope};
-use wecom_model::removed::{new_shake_ticket, Kf, Shake, SHAKE_TICKET_SECS};
+use wecom_model::removed::{new_card_code, new_shake_ticket, Kf, Shake, SHAKE_TICKET_SECS};
 use wecom_model::seed::{check_credential, AppSeed, CorpSeed, GroupSeed, Seed};
 use wecom_model::user::{self, MemberBody};
+use wecom_model::webhook::ChatKind;
 use wecom_model::ApiError;
-use wecom_store::{Origin, StoreError};
+use wecom_store::{Origin, Sender, Stock, StoreError};
 
 type State_ = State<Arc<App>>;
 
@@ -39,6 +41,11 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/corps/{corpid}/members/{userid}/login", post(login_member))
         .route("/corps/{corpid}/tags/{tagid}/lock", put(lock_tag))
         .route("/corps/{corpid}/events", get(events))
+        .route("/corps/{corpid}/callbacks", get(callbacks))
+        .route("/corps/{corpid}/callbacks/deliveries", get(deliveries))
+        .route("/corps/{corpid}/callbacks/{owner}", get(callback).put(set_callback).delete(delete_callback))
+        .route("/corps/{corpid}/members/{userid}/apps/{agentid}/events", post(member_event))
+        .route("/corps/{corpid}/members/{userid}/apps/{agentid}/messages", post(member_message))
         .route("/corps/{corpid}/members/join", post(join_member))
         .route("/corps/{corpid}/members/{userid}/leave", post(leave_member))
         .route("/corps/{corpid}/contact_sync/read_ips", put(set_read_ips))
@@ -53,6 +60,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/corps/{corpid}/kf", put(set_kf))
         .route("/corps/{corpid}/kf/messages", get(kf_messages))
         .route("/corps/{corpid}/shakes", post(shake))
+        .route("/corps/{corpid}/cards/{card_id}/codes", post(receive_card))
         .route("/corps/{corpid}/members/{userid}/inbox", get(inbox))
         .route("/fanouts", get(fanouts).put(set_fanouts))
         .route("/corps/{corpid}/appchats/{chatid}/messages", get(appchat_messages))
@@ -189,6 +197,7 @@ async fn create_corp(State(app): State_, body: Bytes) -> Response {
         kf: None,
         chat_secret: None,
         contact_sync_read_ips: None,
+        callback: vec![],
     };
     if let Err(e) = (Seed { corp: vec![corp.clone()] }).check() {
         return problem(StatusCode::BAD_REQUEST, e.to_string());
@@ -552,19 +561,22 @@ async fn member_says(State(app): State_, Path((corpid, chatid)): Path<(String, S
 struct NewRobot {
     chatid: String,
     #[serde(default)]
+    kind: ChatKind,
+    #[serde(default)]
     name: String,
 }
 
-/// A group robot added to a chat; its key is its webhook credential.
+/// A group robot added to a chat (`kind` `chat`, the default, or `appchat`: an appchat of the
+/// corp's); its key is its webhook credential.
 async fn create_robot(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
-    let NewRobot { chatid, name } = match parse(&body) {
+    let NewRobot { chatid, kind, name } = match parse(&body) {
         Ok(r) => r,
         Err(r) => return r,
     };
     if chatid.is_empty() {
         return problem(StatusCode::BAD_REQUEST, "a robot belongs to a chat: chatid is required");
     }
-    match app.store.create_robot(&corpid, &chatid, &name, app.clock.now()).await {
+    match app.store.create_robot(&corpid, &chatid, kind, &name, app.clock.now()).await {
         Ok(robot) => {
             let mut v = json!(robot);
             v["webhook_path"] = wecom_model::webhook::webhook_path(&robot.key).into();
@@ -604,8 +616,16 @@ async fn delete_robot(State(app): State_, Path((corpid, key)): Path<(String, Str
     }
 }
 
+/// What a robot said, oldest first, each as its chat's message list shows it. A removed robot's
+/// messages stay in its chat's list (for an appchat robot, only there).
 async fn robot_messages(State(app): State_, Path((corpid, key)): Path<(String, String)>) -> Response {
-    answer(app.store.robot_messages(&corpid, &key).await)
+    match app.store.robot(&key).await {
+        Ok(Some(robot)) if robot.corpid == corpid && robot.kind == ChatKind::AppChat => {
+            answer(app.store.appchat_messages(&corpid, &robot.chatid, Some(Sender::Robot(&key))).await)
+        }
+        Ok(_) => answer(app.store.robot_messages(&corpid, &key).await),
+        Err(e) => store_problem(e),
+    }
 }
 
 /// Member action: someone joins the corp by itself (an invitation link or QR code) with a
@@ -706,6 +726,39 @@ async fn shake(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> R
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Receiving {
+    userid: String,
+}
+
+/// Member action: a member receives (领取) one of a card's stock, as scanning its QR code or the
+/// JS-SDK's addCard would give it; the answer is the code card/code/* take.
+async fn receive_card(State(app): State_, Path((corpid, card_id)): Path<(String, String)>, body: Bytes) -> Response {
+    let Receiving { userid } = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let given = async {
+        let member = app
+            .store
+            .member(&corpid, &userid)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
+        let openid = app.store.openid(&corpid, &member.userid, 0).await?;
+        let code = new_card_code();
+        Ok::<_, StoreError>((app.store.give_card(&corpid, &card_id, &code, &member.userid, &openid, app.clock.now()).await?, code, openid))
+    };
+    match given.await {
+        Ok((Stock::Changed, code, openid)) => {
+            (StatusCode::CREATED, Json(json!({ "card_id": card_id, "code": code, "openid": openid, "userid": userid }))).into_response()
+        }
+        Ok((Stock::Unknown, ..)) => problem(StatusCode::NOT_FOUND, format!("no card {card_id} in corp {corpid}")),
+        Ok((Stock::TooLow, ..)) => problem(StatusCode::CONFLICT, format!("card {card_id} is out of stock")),
+        Err(e) => store_problem(e),
+    }
+}
+
 /// What a member received, oldest first: each message as the member sees it (recalled flag, the
 /// card after update_template_card), from WeCom apps, 企业号 apps and appchats alike.
 async fn inbox(State(app): State_, Path((corpid, userid)): Path<(String, String)>) -> Response {
@@ -745,7 +798,160 @@ async fn set_fanouts(State(app): State_, body: Bytes) -> Response {
 async fn appchat_messages(State(app): State_, Path((corpid, chatid)): Path<(String, String)>) -> Response {
     let found = async {
         app.store.appchat(&corpid, &chatid).await?.ok_or_else(|| StoreError::NotFound(format!("no appchat {chatid} in corp {corpid}")))?;
-        app.store.appchat_messages(&corpid, &chatid).await
+        app.store.appchat_messages(&corpid, &chatid, None).await
     };
     answer(found.await)
+}
+
+fn callback_owner(s: &str) -> Result<CallbackOwner, Response> {
+    CallbackOwner::parse(s).ok_or_else(|| problem(StatusCode::NOT_FOUND, format!("{s:?} is not app:<agentid>, contact_sync or chat")))
+}
+
+/// The corp's callback receivers.
+async fn callbacks(State(app): State_, Path(corpid): Path<String>) -> Response {
+    answer(app.store.callbacks(&corpid).await)
+}
+
+async fn callback(State(app): State_, Path((corpid, owner)): Path<(String, String)>) -> Response {
+    let owner = match callback_owner(&owner) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    match app.store.callback(&corpid, owner).await {
+        Ok(Some(c)) => Json(c).into_response(),
+        Ok(None) => problem(StatusCode::NOT_FOUND, format!("corp {corpid} has no callback for {}", owner.key())),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// Saves a receiver as the admin console does: the URL must pass the platform's verification
+/// (wecom-api.md §10.3) first; a failure is refused with its reason and errcode 40057.
+async fn set_callback(State(app): State_, Path((corpid, owner)): Path<(String, String)>, body: Bytes) -> Response {
+    let owner = match callback_owner(&owner) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let settings: CallbackSettings = match parse(&body) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(e) = settings.check() {
+        return problem(StatusCode::BAD_REQUEST, e);
+    }
+    if let Err(e) = app.store.check_callback_owner(&corpid, owner).await {
+        return store_problem(e);
+    }
+    if let Err(reason) = crate::callback::verify(&app, &corpid, &settings).await {
+        let code = wecom_model::Errcode::InvalidCallbackUrl;
+        let body = json!({ "error": format!("URL verification failed: {reason}"), "errcode": code.code(), "errmsg": code.text() });
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    }
+    match app.store.set_callback(&corpid, owner, &settings, app.clock.now()).await {
+        Ok(c) => Json(c).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+async fn delete_callback(State(app): State_, Path((corpid, owner)): Path<(String, String)>) -> Response {
+    let owner = match callback_owner(&owner) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    match app.store.delete_callback(&corpid, owner).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct DeliveryFilter {
+    owner: Option<String>,
+}
+
+/// Every push of the corp's events: per delivery the decrypted request, its state and every
+/// attempt (time, latency, HTTP status, error, the receiver's answer and opened reply).
+async fn deliveries(State(app): State_, Path(corpid): Path<String>, Query(f): Query<DeliveryFilter>) -> Response {
+    let owner = match f.owner.as_deref().map(callback_owner).transpose() {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    answer(app.store.deliveries(&corpid, owner).await)
+}
+
+/// The member and the app of a member action: both exist and the app's range sees the member.
+async fn member_in_app(app: &App, corpid: &str, userid: &str, agentid: i64) -> Result<(String, wecom_model::agent::Agent), Response> {
+    let found = async {
+        let place = app.store.member_place(corpid, userid).await?.ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
+        let row = app.store.app(corpid, agentid).await?.ok_or_else(|| StoreError::NotFound(format!("no app {agentid} in corp {corpid}")))?;
+        let agent = app.store.agent(corpid, agentid).await?.ok_or_else(|| StoreError::NotFound(format!("no app {agentid} in corp {corpid}")))?;
+        Ok::<_, StoreError>((place, row, agent))
+    };
+    let (place, row, agent) = found.await.map_err(store_problem)?;
+    if !crate::auth::app_range(&row).sees(&place) {
+        return Err(problem(StatusCode::FORBIDDEN, format!("{userid} is outside app {agentid}'s visible range")));
+    }
+    Ok((place.userid, agent))
+}
+
+/// Records a member's push and wakes the delivery worker.
+async fn record_push(app: &App, corpid: &str, push: &wecom_model::callback::MemberPush) -> Response {
+    match app.store.record_member_push(corpid, push, app.clock.now()).await {
+        Ok(seq) => {
+            app.deliverer.wake();
+            (StatusCode::CREATED, Json(json!({ "pushed": true, "seq": seq, "msgid": push.msgid() }))).into_response()
+        }
+        Err(e) => store_problem(e),
+    }
+}
+
+/// Member action: an event in an app (subscribe, unsubscribe, enter_agent, LOCATION, a menu
+/// click/view/scan, a template card button). Events the app does not ask for are not pushed.
+async fn member_event(State(app): State_, Path((corpid, userid, agentid)): Path<(String, String, i64)>, body: Bytes) -> Response {
+    let event: MemberEvent = match parse(&body) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let (userid, agent) = match member_in_app(&app, &corpid, &userid, agentid).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let loaded = async {
+        let menu = app.store.menu(&corpid, agentid).await?;
+        let card = match &event {
+            MemberEvent::TemplateCardEvent { msgid, .. } => app.store.clicked_card(&corpid, agentid, msgid, &userid).await?,
+            _ => None,
+        };
+        Ok::<_, StoreError>((menu, card))
+    };
+    let (menu, card) = match loaded.await {
+        Ok(l) => l,
+        Err(e) => return store_problem(e),
+    };
+    let state = AppState {
+        report_location: agent.attributes.report_location_flag > 0,
+        report_enter: agent.attributes.isreportenter,
+        menu: menu.as_ref(),
+        card: card.as_ref(),
+    };
+    match event_push(agentid, &userid, &event, &state) {
+        Ok(Some(push)) => record_push(&app, &corpid, &push).await,
+        Ok(None) => Json(json!({ "pushed": false, "reason": format!("app {agentid} does not report this event (isreportenter / report_location_flag)") })).into_response(),
+        Err(e) => problem(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// Member action: the member sends the app a message (text, image, voice, video, location, link).
+async fn member_message(State(app): State_, Path((corpid, userid, agentid)): Path<(String, String, i64)>, body: Bytes) -> Response {
+    let message: MemberMessage = match parse(&body) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let userid = match member_in_app(&app, &corpid, &userid, agentid).await {
+        Ok((u, _)) => u,
+        Err(r) => return r,
+    };
+    match message_push(agentid, &userid, &message) {
+        Ok(push) => record_push(&app, &corpid, &push).await,
+        Err(e) => problem(StatusCode::BAD_REQUEST, e),
+    }
 }

@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod callback;
 mod clock;
 mod control;
 mod directory;
@@ -49,6 +50,7 @@ pub(crate) struct App {
     pub fanouts: fanout::Fanouts,
     pub limits: limits::Limits,
     pub faults: faults::Faults,
+    pub deliverer: callback::Deliverer,
     pub config: ServerConfig,
 }
 
@@ -62,6 +64,7 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
         directories: directory::Directories::default(),
         fanouts: fanout::Fanouts::default(),
         faults: faults::Faults::default(),
+        deliverer: callback::Deliverer::new(),
         clock,
         store,
         config,
@@ -75,6 +78,21 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
         });
     }
     tokio::spawn(fanout::run(app.clone()));
+    callback::spawn(app.clone());
+    spawn_media_sweep(app.clone());
     let service = router::router(app).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service).await
+}
+
+/// Temporary media past their 3 days and uploads a crash left unfinished are removed at start and
+/// every ten minutes after (any instance may do it; deleting twice is harmless).
+fn spawn_media_sweep(app: Arc<App>) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = app.store.sweep_media(app.clock.now()).await {
+                tracing::warn!("media sweep: {e}");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        }
+    });
 }

@@ -3,6 +3,7 @@
 
 use crate::auth::Caller;
 use crate::limits::Slot;
+use crate::multipart::BodyStream;
 use crate::reply::{self, Failure};
 use crate::{api, control, App};
 use axum::body::{Body, Bytes};
@@ -22,6 +23,7 @@ use wecom_model::{Dialect, Endpoint, Errcode};
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/cgi-bin/{*path}", any(cgi))
+        .route("/media/img/{image_id}", axum::routing::get(api::media::image))
         .nest("/control", control::router(app.clone()))
         .fallback(|| async { reply::not_found() })
         .with_state(app)
@@ -50,6 +52,10 @@ pub struct Request {
     body: Option<Bytes>,
     /// The Content-Type header (multipart uploads name their boundary there).
     pub content_type: Option<String>,
+    /// Every header: Host for the URLs wecomd hands out, Range for downloads.
+    pub headers: HeaderMap,
+    /// The body of an endpoint that streams it, until the handler takes it.
+    upload: std::sync::Mutex<Option<BodyStream>>,
 }
 
 impl Request {
@@ -63,6 +69,17 @@ impl Request {
     pub fn raw(&self) -> Option<Bytes> {
         self.body.clone()
     }
+
+    /// The body of an endpoint that streams it, once.
+    pub fn take_upload(&self) -> Option<BodyStream> {
+        self.upload.lock().ok()?.take()
+    }
+}
+
+/// What an endpoint answers: JSON fields in a dialect, or a file (media/get).
+pub enum Outcome {
+    Fields(Dialect, serde_json::Map<String, serde_json::Value>),
+    File(Response),
 }
 
 async fn cgi(
@@ -77,14 +94,26 @@ async fn cgi(
         return reply::not_found();
     };
     // Read before answering so a client is never cut off mid-upload; judged after the token.
-    let body = match endpoint.spec().method {
-        Method::Get => Some(Bytes::new()),
-        Method::Post => axum::body::to_bytes(body, endpoint.body_limit()).await.ok(),
+    // Streamed uploads are read by a task that also drains what the handler leaves.
+    let (body, upload) = match endpoint.spec().method {
+        Method::Get => (Some(Bytes::new()), None),
+        Method::Post if endpoint.streams_body() => (None, Some(BodyStream::spawn(body))),
+        Method::Post => (axum::body::to_bytes(body, endpoint.body_limit()).await.ok(), None),
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let req = Request { endpoint, query: Query::parse(uri.query()), ip: peer.ip(), now: app.clock.now(), body, content_type };
+    let req = Request {
+        endpoint,
+        query: Query::parse(uri.query()),
+        ip: peer.ip(),
+        now: app.clock.now(),
+        body,
+        content_type,
+        headers,
+        upload: std::sync::Mutex::new(upload),
+    };
     match handle(&app, &req).await {
-        Ok((dialect, fields)) => reply::success(endpoint, dialect, fields),
+        Ok(Outcome::Fields(dialect, fields)) => reply::success(endpoint, dialect, fields),
+        Ok(Outcome::File(response)) => response,
         Err(f) => {
             if f.err.errcode == -1 {
                 tracing::warn!(path = endpoint.path(), "answered system busy");
@@ -94,14 +123,17 @@ async fn cgi(
     }
 }
 
-async fn handle(app: &App, req: &Request) -> api::Answer {
+async fn handle(app: &App, req: &Request) -> Result<Outcome, Failure> {
     app.limits.ip(req.ip, req.now).map_err(|e| Failure::new(e, None))?;
-    match req.endpoint.spec().credential {
+    let fields = match req.endpoint.spec().credential {
         Credential::CorpSecret => api::by_secret(app, req).await,
         Credential::AccessToken | Credential::ChatToken => {
             let (caller, _slot) = authorize(app, req).await?;
             if req.endpoint.changes_audience() {
                 app.store.settle_fanouts(&caller.corpid, None, &|| true).await.map_err(crate::auth::internal)?;
+            }
+            if req.endpoint.answers_file() {
+                return api::file_by_token(app, req, &caller).await.map(Outcome::File);
             }
             api::by_token(app, req, &caller).await
         }
@@ -109,7 +141,8 @@ async fn handle(app: &App, req: &Request) -> api::Answer {
             app.faults.apply(req.endpoint).await.map_err(|e| Failure::new(e, None))?;
             api::by_key(app, req).await
         }
-    }
+    };
+    fields.map(|(dialect, fields)| Outcome::Fields(dialect, fields))
 }
 
 /// Token, trusted IP, dialect, frequency and concurrency limits, injected faults: everything

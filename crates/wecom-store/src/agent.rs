@@ -7,7 +7,7 @@ use sqlx::{Any, Row, Transaction};
 use wecom_model::agent::{Agent, AppType, AttributeChange, Attributes};
 
 const AGENT_COLUMNS: &str = "SELECT agentid, name, description, square_logo_url, app_type, home_url, chat_extension_url, redirect_domain, \
-     report_location_flag, isreportenter, isreportuser, closed FROM apps WHERE corpid = $1";
+     report_location_flag, isreportenter, isreportuser, closed, callback_mode FROM apps WHERE corpid = $1";
 
 fn agent_of(r: &AnyRow) -> Agent {
     let flag = |c: &str| r.get::<i64, _>(c) != 0;
@@ -25,6 +25,7 @@ fn agent_of(r: &AnyRow) -> Agent {
             isreportenter: flag("isreportenter"),
             isreportuser: flag("isreportuser"),
             close: flag("closed"),
+            callback_mode: flag("callback_mode"),
         },
     }
 }
@@ -71,7 +72,7 @@ pub(crate) async fn write_attributes(
     let a = agent.attributes;
     sqlx::query(
         "UPDATE apps SET name = $3, description = $4, square_logo_url = $5, app_type = $6, home_url = $7, chat_extension_url = $8, \
-         redirect_domain = $9, report_location_flag = $10, isreportenter = $11, isreportuser = $12, closed = $13 \
+         redirect_domain = $9, report_location_flag = $10, isreportenter = $11, isreportuser = $12, closed = $13, callback_mode = $14 \
          WHERE corpid = $1 AND agentid = $2",
     )
     .bind(corpid)
@@ -87,6 +88,7 @@ pub(crate) async fn write_attributes(
     .bind(i64::from(a.isreportenter))
     .bind(i64::from(a.isreportuser))
     .bind(i64::from(a.close))
+    .bind(i64::from(a.callback_mode))
     .execute(&mut **tx)
     .await?;
     Ok(true)

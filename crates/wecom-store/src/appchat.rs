@@ -4,7 +4,8 @@
 use crate::tag::Rule;
 use crate::{contact::placeholders, Result, Store};
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
-use wecom_model::appchat::Chat;
+use wecom_model::appchat::{check_daily_creates, Chat};
+use wecom_model::ratelimit::day_start;
 use wecom_model::Errcode;
 
 /// Members written per statement.
@@ -46,9 +47,25 @@ impl Store {
         load(&mut *self.read.acquire().await?, corpid, chatid, "").await
     }
 
-    /// Creates a chat unless its chatid is taken (86215).
-    pub async fn create_appchat(&self, corpid: &str, chat: &Chat, now: i64) -> Result<Rule<()>> {
+    /// Creates a chat unless the corp has created its day's chats (45009, when `limited`) or the
+    /// chatid is taken (86215).
+    pub async fn create_appchat(&self, corpid: &str, chat: &Chat, limited: bool, now: i64) -> Result<Rule<()>> {
         let mut tx = self.write.begin().await?;
+        if limited {
+            // Racing creates count one after the other: the corp's row is held until commit.
+            if self.backend == crate::Backend::Postgres {
+                sqlx::query("SELECT 1 FROM corps WHERE corpid = $1 FOR UPDATE").bind(corpid).execute(&mut *tx).await?;
+            }
+            let today: i64 = sqlx::query("SELECT COUNT(*) FROM appchats WHERE corpid = $1 AND created_at >= $2")
+                .bind(corpid)
+                .bind(day_start(now))
+                .fetch_one(&mut *tx)
+                .await?
+                .get(0);
+            if let Err(e) = check_daily_creates(today) {
+                return Ok(Err(e));
+            }
+        }
         let inserted = sqlx::query(
             "INSERT INTO appchats (corpid, chatid, name, owner, agentid, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         )

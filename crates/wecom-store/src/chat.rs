@@ -157,8 +157,10 @@ impl Store {
         Ok(row.as_ref().map(chat_of))
     }
 
-    /// A new chat whose members are already resolved; 86215 when the chatid is taken.
-    pub async fn create_chat(&self, corpid: &str, chat: &Chat, now: i64) -> Result<Rule<()>> {
+    /// A new chat whose members are already resolved, and its create_chat package, in one
+    /// transaction; 86215 when the chatid is taken.
+    pub async fn create_chat(&self, corpid: &str, chat: &Chat, origin: Origin, now: i64) -> Result<Rule<()>> {
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "INSERT INTO chats (corpid, chatid, name, owner, userlist, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (corpid, chatid) DO NOTHING",
@@ -169,20 +171,33 @@ impl Store {
         .bind(&chat.owner)
         .bind(json_text(&chat.userlist))
         .bind(now)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(if done.rows_affected() == 1 { Ok(()) } else { Err(Errcode::ChatidExisted) })
+        if done.rows_affected() == 0 {
+            return Ok(Err(Errcode::ChatidExisted));
+        }
+        record_package(&mut tx, corpid, origin, &ChatPackage::new(vec![ChatItem::create_chat(chat, now)]), now).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
     }
 
-    /// Applies `apply` to the chat as it is under a lock, so racing updates lose nothing; 86003
-    /// when there is no such chat.
-    pub async fn change_chat(&self, corpid: &str, chatid: &str, apply: impl FnOnce(&Chat) -> Rule<Chat>) -> Result<Rule<Chat>> {
+    /// Applies `apply` to the chat as it is under a lock, so racing updates lose nothing, and
+    /// records the item it reports the change with as a package; 86003 when there is no such chat.
+    pub async fn change_chat(
+        &self,
+        corpid: &str,
+        chatid: &str,
+        origin: Origin,
+        apply: impl FnOnce(&Chat) -> Rule<(Chat, ChatItem)>,
+        now: i64,
+    ) -> Result<Rule<Chat>> {
         let mut tx = self.write.begin().await?;
         let Some(chat) = locked_chat(&mut tx, self.backend, corpid, chatid).await? else { return Ok(Err(Errcode::ChatidNotFound)) };
-        let next = match apply(&chat) {
+        let (next, item) = match apply(&chat) {
             Ok(n) => n,
             Err(e) => return Ok(Err(e)),
         };
+        record_package(&mut tx, corpid, origin, &ChatPackage::new(vec![item]), now).await?;
         sqlx::query("UPDATE chats SET name = $1, owner = $2, userlist = $3 WHERE corpid = $4 AND chatid = $5")
             .bind(&next.name)
             .bind(&next.owner)

@@ -205,6 +205,10 @@ impl Store {
             for group in &corp.group {
                 upsert_group(&mut tx, &corp.corpid, group, now).await?;
             }
+            for cb in &corp.callback {
+                let owner = cb.owner().map_err(StoreError::Invalid)?;
+                crate::callback::upsert_callback(&mut tx, &corp.corpid, owner, &cb.settings(), now).await?;
+            }
         }
         tx.commit().await?;
         Ok(())

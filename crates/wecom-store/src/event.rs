@@ -4,6 +4,7 @@ use crate::{Result, Store};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use wecom_model::credential::Scope;
+use wecom_model::callback::MemberPush;
 use wecom_model::event::{ChangeContact, ChatPackage};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -19,6 +20,9 @@ pub struct EventRow {
     /// A chat package (event `chat`): the whole package as the chat callback would carry it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<ChatPackage>,
+    /// A member's message or event in an app: what its callback receives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_push: Option<MemberPush>,
 }
 
 /// Who caused a change: an API caller, or the emulator's control API.
@@ -39,7 +43,7 @@ impl Origin {
 
 /// The corp's next event number. Taking it locks the corp's row, so a corp's events are numbered
 /// in commit order.
-async fn next_seq(tx: &mut Transaction<'static, Any>, corpid: &str) -> Result<i64> {
+pub(crate) async fn next_seq(tx: &mut Transaction<'static, Any>, corpid: &str) -> Result<i64> {
     let row = sqlx::query("UPDATE corps SET event_seq = event_seq + 1 WHERE corpid = $1 RETURNING event_seq")
         .bind(corpid)
         .fetch_one(&mut **tx)
@@ -100,7 +104,7 @@ impl Store {
     /// A corp's recorded events after `after` (0 for all), oldest first.
     pub async fn events(&self, corpid: &str, after: i64) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(
-            "SELECT seq, created_at, origin, event, change_type, items, package FROM events WHERE corpid = $1 AND seq > $2 ORDER BY seq",
+            "SELECT seq, created_at, origin, event, change_type, items, package, member_push FROM events WHERE corpid = $1 AND seq > $2 ORDER BY seq",
         )
         .bind(corpid)
         .bind(after)
@@ -116,6 +120,7 @@ impl Store {
                 change_type: r.get("change_type"),
                 items: crate::json_list(r, "items"),
                 package: serde_json::from_str(&r.get::<String, _>("package")).ok(),
+                member_push: serde_json::from_str(&r.get::<String, _>("member_push")).ok(),
             })
             .collect())
     }

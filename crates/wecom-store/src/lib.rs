@@ -3,6 +3,7 @@
 
 mod agent;
 mod appchat;
+mod callback;
 mod chat;
 mod contact;
 mod corp;
@@ -10,20 +11,24 @@ mod credential;
 mod department;
 mod event;
 mod fanout;
+mod media;
 mod member;
 mod menu;
 mod message;
 mod removed;
 mod tag;
+mod ticket;
 mod webhook;
 
+pub use callback::{Attempt, CallbackRow, Claimed, DeliveryView, Settle};
 pub use chat::{Author, ChatMessageRow, NewChatMessage};
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
 pub use fanout::FanoutRow;
-pub use message::{Audience, Directory, InboxItem, MessageRow, NewMessage, Sent};
+pub use media::{MediaJobRow, MediaKind, MediaRow, MediaSink, CHUNK_BYTES};
+pub use message::{Audience, Directory, InboxItem, MessageRow, NewMessage, Sender, Sent};
 pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};
 pub use webhook::RobotRow;
@@ -190,11 +195,19 @@ impl Store {
             "kf_messages",
             "shake_tickets",
             "cards",
+            "card_codes",
+            "tickets",
             "message_recipients",
             "messages",
             "fanouts",
             "appchat_members",
             "appchats",
+            "callbacks",
+            "deliveries",
+            "delivery_attempts",
+            "media_chunks",
+            "media",
+            "media_jobs",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }

@@ -555,10 +555,10 @@ impl Store {
         Ok(())
     }
 
-    /// The image an avatar_mediaid names. Members take their avatar from an uploaded image; until
-    /// media exists (media/upload, issue 6) no media id is known, so every one answers 301015.
-    pub async fn avatar_image(&self, _corpid: &str, _media_id: &str) -> Result<Option<String>> {
-        Ok(None)
+    /// The image an avatar_mediaid names: a temporary media of the corp uploaded as `image`
+    /// and still within its 3 days; anything else answers 301015.
+    pub async fn avatar_image(&self, corpid: &str, media_id: &str, now: i64) -> Result<Option<crate::MediaRow>> {
+        Ok(self.media(corpid, media_id, now).await?.filter(|m| m.media_type == "image"))
     }
 
     /// When an app was created (unix seconds): apps created after 2022-06-20 no longer see the

@@ -103,7 +103,7 @@ impl Keys {
 
 /// What resolving recipients reads of a corp's contacts: the department tree, the tags, and the
 /// departments each tag holds. The server keeps it between contact writes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Directory {
     pub tree: Tree,
     pub tags: Vec<Tag>,
@@ -122,10 +122,27 @@ pub enum Audience {
     Chat(String),
 }
 
+/// Who sent a message: an app's credential, or a group robot of an appchat (by its key).
+#[derive(Debug, Clone, Copy)]
+pub enum Sender<'a> {
+    Caller(Scope),
+    Robot(&'a str),
+}
+
+impl Sender<'_> {
+    /// What the message's `sender` column holds.
+    fn key(self) -> String {
+        match self {
+            Sender::Caller(scope) => scope.owner_key(),
+            Sender::Robot(key) => wecom_model::webhook::sender_key(key),
+        }
+    }
+}
+
 /// A message as it is stored.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
-    pub sender: Scope,
+    pub sender: Sender<'a>,
     pub agentid: i64,
     pub chatid: &'a str,
     pub msgtype: &'a str,
@@ -251,101 +268,26 @@ impl Store {
         Ok(names)
     }
 
-    /// Stores a message and delivers it to its audience in one transaction; an @all stores its
-    /// audience for the fan-out instead. With a duplicate key, a matching message of the same app
-    /// inside the window is answered instead and nothing new is delivered. A task_id the app used
-    /// before answers 42014.
+    /// Stores a message and delivers it to its audience in one transaction (`write_message`); an
+    /// @all stores its audience for the fan-out instead.
     pub async fn send_message(&self, corpid: &str, msg: &NewMessage<'_>, to: &Audience, dir: &Directory, now: i64) -> Result<Rule<Sent>> {
         loop {
-            match self.try_send(corpid, msg, to, dir, now).await? {
-                Some(sent) => return Ok(sent),
+            let mut tx = self.write.begin().await?;
+            match write_message(&mut tx, corpid, msg, to, dir, now).await? {
+                Some(sent) => {
+                    if sent.is_ok() {
+                        tx.commit().await?;
+                    }
+                    return Ok(sent);
+                }
                 // An earlier @all of this app is still being written. Its deliveries count against
                 // this message's throttle, so it is finished first, as if it had been synchronous.
-                None => self.settle_fanouts(corpid, Some(msg.agentid), &|| true).await?,
+                None => {
+                    drop(tx);
+                    self.settle_fanouts(corpid, Some(msg.agentid), &|| true).await?
+                }
             }
         }
-    }
-
-    /// `None` when an earlier @all of the same app is pending (nothing was written).
-    async fn try_send(&self, corpid: &str, msg: &NewMessage<'_>, to: &Audience, dir: &Directory, now: i64) -> Result<Option<Rule<Sent>>> {
-        let throttle = Throttle::of(msg.agentid, msg.chatid);
-        let mut tx = self.write.begin().await?;
-        // Takes the corp's row: messages are numbered, and duplicates decided, in send order.
-        let seq: i64 = sqlx::query("UPDATE corps SET message_seq = message_seq + 1 WHERE corpid = $1 RETURNING message_seq")
-            .bind(corpid)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))?
-            .get(0);
-        if let Some((key, window)) = &msg.duplicate {
-            let earlier = sqlx::query(
-                "SELECT msgid FROM messages WHERE corpid = $1 AND agentid = $2 AND duplicate_key = $3 AND created_at > $4 ORDER BY seq DESC LIMIT 1",
-            )
-            .bind(corpid)
-            .bind(msg.agentid)
-            .bind(key)
-            .bind(now - window)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(r) = earlier {
-                return Ok(Some(Ok(Sent { msgid: r.get(0), response_code: None, recipients: 0, fanout: false })));
-            }
-        }
-        if let Some(task_id) = msg.task_id {
-            let used = sqlx::query("SELECT 1 FROM messages WHERE corpid = $1 AND agentid = $2 AND task_id = $3")
-                .bind(corpid)
-                .bind(msg.agentid)
-                .bind(task_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if used.is_some() {
-                return Ok(Some(Err(Errcode::InvalidTaskId)));
-            }
-        }
-        // Holding the corp's row: no @all of this app can be queued after this check and before
-        // this message. A later @all waits its turn in the fan-out instead.
-        if matches!(to, Audience::Named { .. }) {
-            let pending = sqlx::query("SELECT 1 FROM fanouts WHERE corpid = $1 AND agentid = $2 LIMIT 1")
-                .bind(corpid)
-                .bind(msg.agentid)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if pending.is_some() {
-                return Ok(None);
-            }
-        }
-        let msgid = new_msgid();
-        let response_code = msg.updatable.then(new_response_code);
-        sqlx::query(
-            "INSERT INTO messages (corpid, seq, msgid, sender, agentid, chatid, msgtype, content, safe, created_at, recalled_at, \
-             duplicate_key, task_id, response_code, response_code_used, recipients, throttle) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13, 0, 0, $14)",
-        )
-        .bind(corpid)
-        .bind(seq)
-        .bind(&msgid)
-        .bind(msg.sender.owner_key())
-        .bind(msg.agentid)
-        .bind(msg.chatid)
-        .bind(msg.msgtype)
-        .bind(msg.content.to_string())
-        .bind(msg.safe)
-        .bind(now)
-        .bind(msg.duplicate.as_ref().map_or("", |(k, _)| k.as_str()))
-        .bind(msg.task_id.unwrap_or(""))
-        .bind(response_code.as_deref().unwrap_or(""))
-        .bind(throttle.key())
-        .execute(&mut *tx)
-        .await?;
-        let recipients = deliver(&mut tx, corpid, seq, msg.agentid, to, dir, throttle, now).await?;
-        sqlx::query("UPDATE messages SET recipients = $1 WHERE corpid = $2 AND seq = $3")
-            .bind(recipients)
-            .bind(corpid)
-            .bind(seq)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Some(Ok(Sent { msgid, response_code, recipients, fanout: matches!(to, Audience::Everyone { .. }) })))
     }
 
     pub async fn message(&self, corpid: &str, msgid: &str) -> Result<Option<MessageRow>> {
@@ -432,30 +374,28 @@ impl Store {
         if spent.rows_affected() == 0 {
             return Ok(Err(Errcode::InvalidResponseCode));
         }
-        let base = "UPDATE message_recipients SET card = $3 WHERE corpid = $1 AND seq = $2";
-        let mut statements = Vec::new();
-        let with_card = || {
-            let mut keys = Keys::new(3);
-            keys.strings.push(card.to_string());
-            keys
-        };
-        match userids {
-            None => statements.push((base.to_string(), with_card())),
-            Some(userids) => {
-                let groups = format!("{} UNION {}", Keys::departments(&dir.tree, parties), Keys::tags(&dir.tree, &dir.tag_parties, tags));
-                statements.push((format!("{base} AND userid_key IN ({groups})"), with_card()));
-                for chunk in userids.chunks(USER_BATCH) {
-                    let mut keys = with_card();
-                    let sql = format!("{base} AND userid_key IN ({})", keys.users(chunk));
-                    statements.push((sql, keys));
-                }
-            }
-        }
-        for (sql, keys) in &statements {
-            run_seq(sql.clone(), corpid, seq, keys).execute(&mut *tx).await?;
-        }
+        let groups = format!("{} UNION {}", Keys::departments(&dir.tree, parties), Keys::tags(&dir.tree, &dir.tag_parties, tags));
+        set_cards(&mut tx, corpid, seq, userids.map(|u| (u, groups.as_str())), card).await?;
         tx.commit().await?;
         Ok(Ok(()))
+    }
+
+    /// The corp's interactive_taskcard messages with this task_id (task_ids are
+    /// unique per app, so at most one per app).
+    pub async fn taskcards(&self, corpid: &str, task_id: &str) -> Result<Vec<MessageRow>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.corpid = $1 AND m.task_id = $2 AND m.msgtype = 'interactive_taskcard'"
+        );
+        Ok(sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(task_id).fetch_all(&self.read).await?.iter().map(message_of).collect())
+    }
+
+    /// update_taskcard: the named members who received message `seq` now see `card` (no code to
+    /// spend: a task card may be updated again).
+    pub async fn update_taskcard(&self, corpid: &str, seq: i64, userids: &[String], card: &serde_json::Value) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        set_cards(&mut tx, corpid, seq, Some((userids, NOBODY)), card).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// What a member received, oldest first.
@@ -475,10 +415,16 @@ impl Store {
             .collect())
     }
 
-    /// The messages sent to an appchat, oldest first.
-    pub async fn appchat_messages(&self, corpid: &str, chatid: &str) -> Result<Vec<MessageRow>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.corpid = $1 AND m.chatid = $2 ORDER BY m.seq");
-        Ok(sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(chatid).fetch_all(&self.read).await?.iter().map(message_of).collect())
+    /// The messages sent to an appchat, oldest first: all, or those of one sender.
+    pub async fn appchat_messages(&self, corpid: &str, chatid: &str, sender: Option<Sender<'_>>) -> Result<Vec<MessageRow>> {
+        // `chatid <> ''` lets the partial index on (corpid, chatid, sender) serve it.
+        let by = if sender.is_some() { " AND m.sender = $3 AND m.chatid <> ''" } else { "" };
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.corpid = $1 AND m.chatid = $2{by} ORDER BY m.seq");
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(chatid);
+        if let Some(sender) = sender {
+            q = q.bind(sender.key());
+        }
+        Ok(q.fetch_all(&self.read).await?.iter().map(message_of).collect())
     }
 }
 
@@ -532,6 +478,97 @@ async fn queue_fanout(tx: &mut Transaction<'static, Any>, corpid: &str, seq: i64
     Ok(())
 }
 
+/// Stores a message and delivers it to its audience inside the caller's transaction: the one
+/// writer of messages and inboxes (message/send, appchat/send, robots in appchats). With a
+/// duplicate key, a matching message of the same app inside the window is answered instead and
+/// nothing new is delivered. A task_id the app used before answers 42014. `None` when an earlier
+/// @all of the same app is pending (nothing was written).
+pub(crate) async fn write_message(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    msg: &NewMessage<'_>,
+    to: &Audience,
+    dir: &Directory,
+    now: i64,
+) -> Result<Option<Rule<Sent>>> {
+    let throttle = Throttle::of(msg.agentid, msg.chatid);
+    // Takes the corp's row: messages are numbered, and duplicates decided, in send order.
+    let seq: i64 = sqlx::query("UPDATE corps SET message_seq = message_seq + 1 WHERE corpid = $1 RETURNING message_seq")
+        .bind(corpid)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))?
+        .get(0);
+    if let Some((key, window)) = &msg.duplicate {
+        let earlier = sqlx::query(
+            "SELECT msgid FROM messages WHERE corpid = $1 AND agentid = $2 AND duplicate_key = $3 AND created_at > $4 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(corpid)
+        .bind(msg.agentid)
+        .bind(key)
+        .bind(now - window)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(r) = earlier {
+            return Ok(Some(Ok(Sent { msgid: r.get(0), response_code: None, recipients: 0, fanout: false })));
+        }
+    }
+    if let Some(task_id) = msg.task_id {
+        let used = sqlx::query("SELECT 1 FROM messages WHERE corpid = $1 AND agentid = $2 AND task_id = $3")
+            .bind(corpid)
+            .bind(msg.agentid)
+            .bind(task_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if used.is_some() {
+            return Ok(Some(Err(Errcode::InvalidTaskId)));
+        }
+    }
+    // Holding the corp's row: no @all of this app can be queued after this check and before
+    // this message. A later @all waits its turn in the fan-out instead.
+    if matches!(to, Audience::Named { .. }) {
+        let pending = sqlx::query("SELECT 1 FROM fanouts WHERE corpid = $1 AND agentid = $2 LIMIT 1")
+            .bind(corpid)
+            .bind(msg.agentid)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if pending.is_some() {
+            return Ok(None);
+        }
+    }
+    let msgid = new_msgid();
+    let response_code = msg.updatable.then(new_response_code);
+    sqlx::query(
+        "INSERT INTO messages (corpid, seq, msgid, sender, agentid, chatid, msgtype, content, safe, created_at, recalled_at, \
+         duplicate_key, task_id, response_code, response_code_used, recipients, throttle) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13, 0, 0, $14)",
+    )
+    .bind(corpid)
+    .bind(seq)
+    .bind(&msgid)
+    .bind(msg.sender.key())
+    .bind(msg.agentid)
+    .bind(msg.chatid)
+    .bind(msg.msgtype)
+    .bind(msg.content.to_string())
+    .bind(msg.safe)
+    .bind(now)
+    .bind(msg.duplicate.as_ref().map_or("", |(k, _)| k.as_str()))
+    .bind(msg.task_id.unwrap_or(""))
+    .bind(response_code.as_deref().unwrap_or(""))
+    .bind(throttle.key())
+    .execute(&mut **tx)
+    .await?;
+    let recipients = deliver(tx, corpid, seq, msg.agentid, to, dir, throttle, now).await?;
+    sqlx::query("UPDATE messages SET recipients = $1 WHERE corpid = $2 AND seq = $3")
+        .bind(recipients)
+        .bind(corpid)
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Some(Ok(Sent { msgid, response_code, recipients, fanout: matches!(to, Audience::Everyone { .. }) })))
+}
+
 /// Writes the recipient rows of message `seq` to named recipients or a chat, or queues an @all;
 /// returns how many members it reached so far.
 #[allow(clippy::too_many_arguments)]
@@ -577,6 +614,41 @@ async fn deliver(
             Ok((reached + more) as i64)
         }
     }
+}
+
+/// Writes what recipients of message `seq` now see of its card: every recipient (`None`), or the
+/// named userids and the members the `groups` SQL selects.
+async fn set_cards(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    seq: i64,
+    targets: Option<(&[String], &str)>,
+    card: &serde_json::Value,
+) -> Result<()> {
+    let base = "UPDATE message_recipients SET card = $3 WHERE corpid = $1 AND seq = $2";
+    let mut statements = Vec::new();
+    let with_card = || {
+        let mut keys = Keys::new(3);
+        keys.strings.push(card.to_string());
+        keys
+    };
+    match targets {
+        None => statements.push((base.to_string(), with_card())),
+        Some((userids, groups)) => {
+            if groups != NOBODY {
+                statements.push((format!("{base} AND userid_key IN ({groups})"), with_card()));
+            }
+            for chunk in userids.chunks(USER_BATCH) {
+                let mut keys = with_card();
+                let sql = format!("{base} AND userid_key IN ({})", keys.users(chunk));
+                statements.push((sql, keys));
+            }
+        }
+    }
+    for (sql, keys) in &statements {
+        run_seq(sql.clone(), corpid, seq, keys).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 pub(crate) fn run_seq<'q>(sql: String, corpid: &'q str, seq: i64, keys: &'q Keys) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {

@@ -4,7 +4,7 @@ use crate::{json_text, Backend, Result, Store};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::{Any, Row, Transaction};
-use wecom_model::removed::{Counterpart, Kf, KfMessage, Shake, SHAKE_TICKET_SECS};
+use wecom_model::removed::{CardCode, Counterpart, Kf, KfMessage, Shake, SHAKE_TICKET_SECS};
 
 /// What card/modifystock did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,10 +158,77 @@ impl Store {
         Ok((ids, total))
     }
 
-    /// `false` when there was no such card.
+    /// `false` when there was no such card. The codes members hold of it go with it.
     pub async fn delete_card(&self, corpid: &str, card_id: &str) -> Result<bool> {
-        let done =
-            sqlx::query("DELETE FROM cards WHERE corpid = $1 AND card_id = $2").bind(corpid).bind(card_id).execute(&self.write).await?;
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM card_codes WHERE corpid = $1 AND card_id = $2").bind(corpid).bind(card_id).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM cards WHERE corpid = $1 AND card_id = $2").bind(corpid).bind(card_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A member receives one of a card's stock as `code`; the stock goes down by one, or nothing
+    /// happens when the card is unknown or out of stock.
+    pub async fn give_card(&self, corpid: &str, card_id: &str, code: &str, userid: &str, openid: &str, now: i64) -> Result<Stock> {
+        let mut tx = self.write.begin().await?;
+        let taken = sqlx::query("UPDATE cards SET quantity = quantity - 1 WHERE corpid = $1 AND card_id = $2 AND quantity > 0")
+            .bind(corpid)
+            .bind(card_id)
+            .execute(&mut *tx)
+            .await?;
+        if taken.rows_affected() == 0 {
+            let exists = sqlx::query("SELECT 1 FROM cards WHERE corpid = $1 AND card_id = $2")
+                .bind(corpid)
+                .bind(card_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Ok(if exists.is_some() { Stock::TooLow } else { Stock::Unknown });
+        }
+        sqlx::query(
+            "INSERT INTO card_codes (corpid, code, card_id, userid_key, openid, created_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6, 0)",
+        )
+        .bind(corpid)
+        .bind(code)
+        .bind(card_id)
+        .bind(userid.to_lowercase())
+        .bind(openid)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Stock::Changed)
+    }
+
+    /// A received code with the card it is of.
+    pub async fn card_code(&self, corpid: &str, code: &str) -> Result<Option<(CardCode, Value)>> {
+        let row = sqlx::query(
+            "SELECT k.card_id, k.openid, k.created_at, k.consumed_at, c.card FROM card_codes k \
+             JOIN cards c ON c.corpid = k.corpid AND c.card_id = k.card_id WHERE k.corpid = $1 AND k.code = $2",
+        )
+        .bind(corpid)
+        .bind(code)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|r| {
+            let held = CardCode {
+                code: code.to_string(),
+                card_id: r.get(0),
+                openid: r.get(1),
+                received_at: r.get(2),
+                consumed: r.get::<i64, _>(3) != 0,
+            };
+            (held, serde_json::from_str(&r.get::<String, _>(4)).unwrap_or(Value::Null))
+        }))
+    }
+
+    /// Marks a code consumed; `false` when it already was (a concurrent consume won).
+    pub async fn consume_code(&self, corpid: &str, code: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE card_codes SET consumed_at = $3 WHERE corpid = $1 AND code = $2 AND consumed_at = 0")
+            .bind(corpid)
+            .bind(code)
+            .bind(now)
+            .execute(&self.write)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -107,12 +107,13 @@ async fn writes_cross_dialects(db: &Db) {
     let legacy = s.token(CORPID, GROUP_SECRET).await;
 
     // wechatpy sends isreportuser to WeCom too: accepted and ignored.
+    let logo_media = s.media_id(&wecom, "image", "logo.jpg", JPEG).await;
     let v = set(
         &s,
         &wecom,
         json!({ "agentid": 1000002, "name": "通知", "description": "Notifies everyone", "redirect_domain": "app.example.com",
                 "report_location_flag": 1, "isreportenter": 1, "isreportuser": 1, "home_url": "https://app.example.com/home",
-                "logo_mediaid": "2-G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0" }),
+                "logo_mediaid": logo_media }),
     )
     .await;
     assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok" }));
@@ -124,7 +125,10 @@ async fn writes_cross_dialects(db: &Db) {
     assert_eq!(l["isreportenter"], 1);
     assert_eq!(l["isreportuser"], 0, "WeCom has no isreportuser to set");
     let logo = l["square_logo_url"].as_str().unwrap();
-    assert!(logo.starts_with("https://p.qlogo.cn/bizmail/"), "{logo}");
+    assert!(logo.starts_with(&format!("{}/media/img/", s.base)), "served by wecomd: {logo}");
+    let served = s.http().get(logo).send().await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
+    assert_eq!(&served.bytes().await.unwrap()[..], JPEG);
     assert_eq!(l["round_logo_url"], logo, "one uploaded logo, both shapes");
     assert!(l.get("home_url").is_none());
 
@@ -288,4 +292,43 @@ async fn seeded_and_controlled_attributes(db: &Db) {
     assert_eq!(st, 400, "a description the platform could not hold");
 }
 
-on_both_backends!(views_per_dialect, writes_cross_dialects, errcodes, lists, seeded_and_controlled_attributes);
+/// The 企业号 changed an app only in callback mode: off (by a seed or the control API), a 管理组's
+/// agent/set answers 48001 and changes nothing; reading and WeCom tokens are not affected.
+async fn legacy_set_needs_callback_mode(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let legacy = s.token(CORPID, GROUP_SECRET).await;
+    let wecom = s.token(CORPID, APP_SECRET).await;
+    let (st, v) =
+        s.control(reqwest::Method::PATCH, &format!("/corps/{CORPID}/apps/1000002"), Some(json!({ "callback_mode": false }))).await;
+    assert_eq!((st, v["attributes"]["callback_mode"].clone()), (200, json!(false)), "{v}");
+    let v = set(&s, &legacy, json!({ "agentid": 1000002, "description": "Not in callback mode" })).await;
+    assert_eq!(v, json!({ "errcode": 48001, "errmsg": "api unauthorized" }));
+    let l = get(&s, &legacy, "1000002").await;
+    assert_eq!(code(&l), 0, "agent/get still answers: {l}");
+    assert!(l.get("callback_mode").is_none(), "not an agent/get field");
+    assert_eq!(l["description"], "");
+    // Rights come first: a group without 管理权限 hears 60011 whatever the mode.
+    let reader = s.token(CORPID, GROUP2_SECRET).await;
+    s.control(reqwest::Method::PATCH, &format!("/corps/{CORPID}/apps/1000003"), Some(json!({ "callback_mode": false }))).await;
+    assert_eq!(code(&set(&s, &reader, json!({ "agentid": 1000003, "name": "x" })).await), 60011);
+    // WeCom has no modes.
+    assert_eq!(code(&set(&s, &wecom, json!({ "agentid": 1000002, "description": "WeCom sets it" })).await), 0);
+    // Back in callback mode, the group may change the app again.
+    s.control(reqwest::Method::PATCH, &format!("/corps/{CORPID}/apps/1000002"), Some(json!({ "callback_mode": true }))).await;
+    assert_eq!(code(&set(&s, &legacy, json!({ "agentid": 1000002, "description": "Callback mode again" })).await), 0);
+    assert_eq!(get(&s, &wecom, "1000002").await["description"], "Callback mode again");
+    // A seed may say it too.
+    let seed = SEED.replacen("name = \"Notify\"\n", "name = \"Notify\"\ncallback_mode = false\n", 1);
+    let r = s.http().post(s.url("/control/seed")).body(seed).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(code(&set(&s, &legacy, json!({ "agentid": 1000002, "name": "x" })).await), 48001);
+}
+
+on_both_backends!(
+    views_per_dialect,
+    writes_cross_dialects,
+    errcodes,
+    lists,
+    seeded_and_controlled_attributes,
+    legacy_set_needs_callback_mode
+);

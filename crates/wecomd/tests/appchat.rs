@@ -126,4 +126,57 @@ async fn who_may_use_it(db: &Db) {
     assert_eq!(code(&post(&s, "update", &other, json!({ "chatid": chatid, "name": "mine" })).await), 86008);
 }
 
-on_both_backends!(lifecycle, create_rules, who_may_use_it);
+/// appchat/create: 1,000 a day per corp, racing creates included; 45009 beyond, until the next day
+/// (midnight in China) by wecomd's clock. Refused creates do not count.
+async fn a_thousand_creates_a_day(db: &Db) {
+    let s = std::sync::Arc::new(Server::start(db, &[]).await);
+    // Start a minute into a day, so the day cannot turn during the test. Tokens last 2 hours, so
+    // one is fetched after each move of the clock.
+    let now = s.get("/clock").await.1["now"].as_i64().unwrap();
+    let day = 86_400;
+    let next_midnight = now - (now + 8 * 3600).rem_euclid(day) + day;
+    s.advance(next_midnight + 60 - now).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    assert_eq!(code(&post(&s, "create", &app, json!({ "userlist": ["zhangsan"] })).await), 86006, "a refusal");
+
+    let mut codes = creates(&s, &app, 1010).await;
+    codes.sort_unstable();
+    assert_eq!((codes.iter().filter(|c| **c == 0).count(), codes[1000..].to_vec()), (1000, vec![45009; 10]));
+    let v = post(&s, "create", &app, json!({ "userlist": ["zhangsan", "lisi"] })).await;
+    assert_eq!(code(&v), 45009);
+    assert!(v["errmsg"].as_str().unwrap().starts_with("api freq out of limit, hint: ["), "{v}");
+
+    s.advance(day - 120).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    assert_eq!(code(&post(&s, "create", &app, json!({ "userlist": ["zhangsan", "lisi"] })).await), 45009, "still the same day");
+    s.advance(61).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    assert_eq!(code(&post(&s, "create", &app, json!({ "userlist": ["zhangsan", "lisi"], "chatid": "tomorrow" })).await), 0, "a new day");
+    assert_eq!(code(&s.api(&format!("appchat/get?access_token={app}&chatid=tomorrow")).await), 0);
+}
+
+/// `--no-rate-limits` lifts the daily limit with the other frequency limits.
+async fn no_daily_limit_without_rate_limits(db: &Db) {
+    let s = std::sync::Arc::new(Server::start(db, &["--no-rate-limits"]).await);
+    let app = s.token(CORPID, APP_SECRET).await;
+    assert!(creates(&s, &app, 1001).await.iter().all(|c| *c == 0));
+}
+
+/// `n` appchat/create calls from 8 racing clients (within the concurrency limit); their errcodes.
+async fn creates(s: &std::sync::Arc<Server>, app: &str, n: usize) -> Vec<i64> {
+    let mut clients = tokio::task::JoinSet::new();
+    for first in 0..8 {
+        let (s, app) = (s.clone(), app.to_string());
+        clients.spawn(async move {
+            let mut codes = Vec::new();
+            for i in (first..n).step_by(8) {
+                let body = json!({ "userlist": ["zhangsan", "lisi"], "chatid": format!("c{i}") });
+                codes.push(code(&post(&s, "create", &app, body).await));
+            }
+            codes
+        });
+    }
+    clients.join_all().await.concat()
+}
+
+on_both_backends!(lifecycle, create_rules, who_may_use_it, a_thousand_creates_a_day, no_daily_limit_without_rate_limits);

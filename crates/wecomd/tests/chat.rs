@@ -152,15 +152,7 @@ async fn update_and_quit(db: &Db) {
     }
     assert_eq!(get(&s, &t, "team1").await["chat_info"]["userlist"], json!(["zhangsan", "lisi", "wangwu"]), "failures change nothing");
 
-    // Create a fourth member to move around.
-    let sync = s.token(CORPID, SYNC_SECRET).await;
-    let v = s
-        .api_post(
-            &format!("user/create?access_token={sync}"),
-            json!({"userid":"zhaoliu","name":"Zhao","department":[1],"mobile":"13800000009"}).to_string(),
-        )
-        .await;
-    assert_eq!(code(&v), 0, "{v}");
+    add_zhaoliu(&s).await;
     let v = post(&s, "update", &t, upd(json!({ "op_user": "lisi", "name": "Renamed", "add_user_list": ["ZHAOLIU"] }))).await;
     assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok" }), "any member renames and adds");
     let v = post(&s, "update", &t, upd(json!({ "op_user": "zhangsan", "owner": "lisi", "del_user_list": ["wangwu"] }))).await;
@@ -182,9 +174,12 @@ async fn send_clearnotify_setmute(db: &Db) {
     let group = json!({ "type": "group", "id": "team1" });
     let text = |receiver: &Value, sender: &str, content: &str| json!({ "receiver": receiver, "sender": sender, "msgtype": "text", "text": { "content": content } });
     assert_eq!(post(&s, "send", &t, text(&group, "lisi", "hello")).await, json!({ "errcode": 0, "errmsg": "ok" }));
-    let v =
-        post(&s, "send", &t, json!({ "receiver": group, "sender": "zhangsan", "msgtype": "image", "image": { "media_id": "m1" } })).await;
-    assert_eq!(code(&v), 0, "media ids are not checked before media exist: {v}");
+    let image = |media_id: &str| json!({ "receiver": group, "sender": "zhangsan", "msgtype": "image", "image": { "media_id": media_id } });
+    assert_eq!(code(&post(&s, "send", &t, image("m1")).await), 40007, "not uploaded");
+    let app = s.token(CORPID, APP_SECRET).await;
+    let uploaded = s.media_id(&app, "image", "a.jpg", JPEG).await;
+    let v = post(&s, "send", &t, image(&uploaded)).await;
+    assert_eq!(code(&v), 0, "media are the corp's, whichever secret uploaded them: {v}");
     let single = json!({ "type": "single", "id": "WangWu" });
     assert_eq!(code(&post(&s, "send", &t, text(&single, "zhangsan", "psst")).await), 0);
 
@@ -248,9 +243,9 @@ async fn member_messages_are_packages(db: &Db) {
     let path = format!("/corps/{CORPID}/chats/team1/messages");
     let (st, said) = s.post(&path, json!({ "sender": "LiSi", "content": "你好" })).await;
     assert_eq!(st, 201, "{said}");
-    let (st, events) = s.get(&format!("/corps/{CORPID}/events")).await;
-    assert_eq!(st, 200);
-    let package = events.as_array().unwrap().iter().find(|e| e["event"] == "chat").expect("a chat package").clone();
+    let packages = chat_packages(&s).await;
+    assert_eq!(packages.len(), 2, "create_chat, then the text");
+    let package = packages[1].clone();
     assert_eq!(package["origin"], "control");
     let p = &package["package"];
     assert_eq!((p["agent_type"].as_str(), p["item_count"].as_i64()), (Some("chat"), Some(1)));
@@ -278,8 +273,7 @@ async fn member_messages_are_packages(db: &Db) {
     assert_eq!(st, 400);
     let (st, _) = s.post(&path, json!({ "sender": "lisi", "content": "" })).await;
     assert_eq!(st, 400);
-    let (_, events) = s.get(&format!("/corps/{CORPID}/events")).await;
-    assert_eq!(events.as_array().unwrap().iter().filter(|e| e["event"] == "chat").count(), 1, "refusals record nothing");
+    assert_eq!(chat_packages(&s).await.len(), 2, "refusals record nothing");
 
     // After a reset the corp's events are numbered from 1 again, so the old ones are gone.
     let (st, _) = s.post("/reset", json!({})).await;
@@ -290,9 +284,105 @@ async fn member_messages_are_packages(db: &Db) {
     create_team(&s, &t).await;
     let (st, v) = s.post(&path, json!({ "sender": "lisi", "content": "again" })).await;
     assert_eq!(st, 201, "{v}");
-    let (_, events) = s.get(&format!("/corps/{CORPID}/events")).await;
-    let packages: Vec<_> = events.as_array().unwrap().iter().filter(|e| e["event"] == "chat").collect();
-    assert_eq!((packages.len(), packages[0]["package"]["package_id"].clone()), (1, v["package_id"].clone()));
+    let packages = chat_packages(&s).await;
+    assert_eq!((packages.len(), packages[1]["package"]["package_id"].clone()), (2, v["package_id"].clone()));
 }
 
-on_both_backends!(chat_secret_scope, create_and_get, update_and_quit, send_clearnotify_setmute, member_messages_are_packages);
+/// The corp's chat packages (events `chat`), oldest first.
+async fn chat_packages(s: &Server) -> Vec<Value> {
+    let (st, events) = s.get(&format!("/corps/{CORPID}/events")).await;
+    assert_eq!(st, 200, "{events}");
+    events.as_array().unwrap().iter().filter(|e| e["event"] == "chat").cloned().collect()
+}
+
+/// A package of one item recorded for a chat/* call (origin: the chat credential); that item.
+fn only_item(package: &Value) -> Value {
+    assert_eq!(package["origin"], "chat", "{package}");
+    let p = &package["package"];
+    assert_eq!((p["agent_type"].as_str(), p["item_count"].as_i64()), (Some("chat"), Some(1)), "{p}");
+    assert!(p["package_id"].as_str().is_some_and(|id| id.len() >= 18), "{p}");
+    p["items"][0].clone()
+}
+
+fn head(item: &Value, from: &str, event: &str) -> Vec<Value> {
+    let at = item["elements"][1][1].as_str().unwrap().to_string();
+    assert!(at.parse::<i64>().is_ok(), "CreateTime is a number: {at}");
+    vec![json!(["FromUserName", from]), json!(["CreateTime", at]), json!(["MsgType", "event"]), json!(["Event", event])]
+}
+
+async fn chat_changes_are_packages(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let t = chat_token(&s).await;
+    let v = post(
+        &s,
+        "create",
+        &t,
+        json!({ "chatid": "team1", "name": "Team", "owner": "ZhangSan", "userlist": ["zhangsan", "LISI", "wangwu"] }),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let packages = chat_packages(&s).await;
+    assert_eq!(packages.len(), 1);
+    let item = only_item(&packages[0]);
+    assert_eq!(item["elements"], json!(head(&item, "zhangsan", "create_chat")), "the owner creates it");
+    assert_eq!(
+        item["chat_info"],
+        json!([["ChatId", "team1"], ["Name", "Team"], ["Owner", "zhangsan"], ["UserList", "zhangsan|lisi|wangwu"]]),
+        "stored spellings, members |-joined"
+    );
+    assert_eq!(item["receiver"], Value::Null);
+
+    add_zhaoliu(&s).await;
+    let body = json!({ "chatid": "team1", "op_user": "ZHANGSAN", "name": "Renamed", "owner": "lisi", "add_user_list": ["ZhaoLiu"], "del_user_list": ["wangwu"] });
+    assert_eq!(code(&post(&s, "update", &t, body).await), 0);
+    let item = only_item(&chat_packages(&s).await[1]);
+    let mut expected = head(&item, "zhangsan", "update_chat");
+    expected.extend([
+        json!(["Name", "Renamed"]),
+        json!(["Owner", "lisi"]),
+        json!(["AddUserList", "zhaoliu"]),
+        json!(["DelUserList", "wangwu"]),
+        json!(["ChatId", "team1"]),
+    ]);
+    assert_eq!(item["elements"], json!(expected));
+    assert_eq!(item.get("chat_info"), None, "only create_chat carries ChatInfo");
+
+    assert_eq!(code(&post(&s, "quit", &t, json!({ "chatid": "team1", "op_user": "LiSi" })).await), 0);
+    let item = only_item(&chat_packages(&s).await[2]);
+    let mut expected = head(&item, "lisi", "quit_chat");
+    expected.push(json!(["ChatId", "team1"]));
+    assert_eq!(item["elements"], json!(expected));
+
+    // Refused calls record nothing.
+    let refused = [
+        ("create", json!({ "chatid": "team1", "name": "Again", "owner": "zhangsan", "userlist": ["zhangsan", "lisi", "wangwu"] })),
+        ("update", json!({ "chatid": "team1", "op_user": "nobody", "name": "x" })),
+        ("update", json!({ "chatid": "nochat", "op_user": "zhangsan", "name": "x" })),
+        ("quit", json!({ "chatid": "team1", "op_user": "lisi" })),
+    ];
+    for (path, body) in refused {
+        assert_ne!(code(&post(&s, path, &t, body.clone()).await), 0, "{path} {body}");
+    }
+    assert_eq!(chat_packages(&s).await.len(), 3, "refusals record nothing");
+}
+
+on_both_backends!(
+    chat_secret_scope,
+    create_and_get,
+    update_and_quit,
+    send_clearnotify_setmute,
+    member_messages_are_packages,
+    chat_changes_are_packages
+);
+
+/// A fourth member (in the root department) to move in and out of chats.
+async fn add_zhaoliu(s: &Server) {
+    let sync = s.token(CORPID, SYNC_SECRET).await;
+    let v = s
+        .api_post(
+            &format!("user/create?access_token={sync}"),
+            json!({"userid":"zhaoliu","name":"Zhao","department":[1],"mobile":"13800000009"}).to_string(),
+        )
+        .await;
+    assert_eq!(code(&v), 0, "{v}");
+}

@@ -121,4 +121,22 @@ async fn who_may(db: &Db) {
     assert_eq!(code(&get(&s, &reader, "get", "1000003").await), 60011);
 }
 
-on_both_backends!(one_menu_two_dialects, rules, who_may);
+/// 企业号 menus need the app in callback mode (48001 otherwise, nothing changed); WeCom does not.
+async fn legacy_menus_need_callback_mode(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let wecom = s.token(CORPID, APP_SECRET).await;
+    let legacy = s.token(CORPID, GROUP_SECRET).await;
+    assert_eq!(code(&create(&s, &legacy, "1000002", menu()).await), 0);
+    let (st, _) =
+        s.control(reqwest::Method::PATCH, &format!("/corps/{CORPID}/apps/1000002"), Some(json!({ "callback_mode": false }))).await;
+    assert_eq!(st, 200);
+    let refused = json!({ "errcode": 48001, "errmsg": "api unauthorized" });
+    assert_eq!(create(&s, &legacy, "1000002", json!({ "button": [{ "type": "click", "name": "x", "key": "K" }] })).await, refused);
+    assert_eq!(get(&s, &legacy, "get", "1000002").await, refused);
+    assert_eq!(get(&s, &legacy, "delete", "1000002").await, refused);
+    // The menu is untouched, and WeCom still reaches it.
+    assert_eq!(get(&s, &wecom, "get", "1000002").await["button"], menu()["button"]);
+    assert_eq!(code(&get(&s, &wecom, "delete", "1000002").await), 0);
+}
+
+on_both_backends!(one_menu_two_dialects, rules, who_may, legacy_menus_need_callback_mode);

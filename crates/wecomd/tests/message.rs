@@ -142,10 +142,13 @@ async fn content_rules(db: &Db) {
     news["safe"] = json!(0);
     assert_eq!(code(&send(&s, &app, news).await), 0, "SDKs send safe=0 with every type");
 
-    // Truncation as members see it, and media ids taken as given (no media yet).
+    // Truncation as members see it; media ids must name uploaded media (40007).
     let v = send(&s, &app, with("text", json!({ "content": "中".repeat(700) }))).await;
     assert_eq!(code(&v), 0);
-    let v = send(&s, &app, with("video", json!({ "media_id": "MEDIA", "title": "t".repeat(200) }))).await;
+    let v = send(&s, &app, with("video", json!({ "media_id": "MEDIA", "title": "t" }))).await;
+    assert_eq!(code(&v), 40007, "{v}");
+    let video = s.media_id(&app, "video", "v.mp4", b"\0\0\0\x18ftypmp42 a video").await;
+    let v = send(&s, &app, with("video", json!({ "media_id": video, "title": "t".repeat(200) }))).await;
     assert_eq!(code(&v), 0, "{v}");
     let got = inbox(&s, "zhangsan").await;
     assert_eq!(got[1]["content"]["content"].as_str().unwrap().len(), 2046, "text cut at 2048 bytes");
@@ -252,6 +255,64 @@ async fn template_cards(db: &Db) {
     assert_eq!(inbox(&s, "lisi").await[0]["card_update"], Value::Null, "only the named member's card changed");
     let v = call(&s, "update_template_card", &app, update(json!({ "atall": 1 }))).await;
     assert_eq!(code(&v), 60140, "a response_code serves once");
+}
+
+/// interactive_taskcard through message/send (WeCom only) and message/update_taskcard: task_id
+/// once per app, button rules, updates by task_id that members' inboxes show.
+async fn taskcards(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let app = s.token(CORPID, APP_SECRET).await;
+    let app2 = s.token(CORPID, APP2_SECRET).await;
+    let card = json!({ "title": "Gift request", "description": "A31 tea set", "url": "https://x.example.com", "task_id": "gift-1",
+        "btn": [{ "key": "approve", "name": "批准", "color": "red", "is_bold": true }, { "key": "reject", "name": "驳回" }] });
+    let body = json!({ "touser": "zhangsan|lisi", "msgtype": "interactive_taskcard", "agentid": 1000002, "interactive_taskcard": card });
+    let v = send(&s, &app, body.clone()).await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert!(v.get("response_code").is_none(), "{v}");
+    assert_eq!(code(&send(&s, &app, body.clone()).await), 42014, "a task_id is used once per app");
+    let mut bad = body.clone();
+    bad["interactive_taskcard"]["btn"] = json!([{ "key": "a" }]);
+    bad["interactive_taskcard"]["task_id"] = json!("gift-2");
+    assert_eq!(code(&send(&s, &app, bad).await), 42020);
+    let legacy = s.token(CORPID, GROUP_SECRET).await;
+    assert_eq!(code(&send(&s, &legacy, body).await), 40008, "the 企业号 had no task cards");
+    let got = &inbox(&s, "lisi").await[0];
+    assert_eq!(
+        (got["msgtype"].as_str(), got["content"]["btn"][0]["replace_name"].as_str()),
+        (Some("interactive_taskcard"), Some("已处理"))
+    );
+
+    let update = |extra: Value| {
+        let mut b = json!({ "agentid": 1000002, "task_id": "gift-1" });
+        b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        b
+    };
+    let v = call(&s, "update_taskcard", &app, update(json!({ "userids": ["zhangsan", "wangwu"], "clicked_key": "approve" }))).await;
+    assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok", "invaliduser": ["wangwu"] }));
+    assert_eq!(inbox(&s, "zhangsan").await[0]["card_update"], json!({ "clicked_key": "approve" }));
+    assert_eq!(inbox(&s, "lisi").await[0]["card_update"], Value::Null);
+    // Updated again, by replace_name this time (a task card has no single-use code).
+    let v = call(&s, "update_taskcard", &app, update(json!({ "userids": ["ZhangSan", "lisi"], "replace_name": "已批准" }))).await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert_eq!(inbox(&s, "zhangsan").await[0]["card_update"], json!({ "replace_name": "已批准" }));
+    assert_eq!(inbox(&s, "lisi").await[0]["card_update"], json!({ "replace_name": "已批准" }));
+
+    let err = |b: Value| {
+        let (s, app) = (&s, app.clone());
+        async move { code(&call(s, "update_taskcard", &app, b).await) }
+    };
+    assert_eq!(err(update(json!({ "userids": ["zhangsan"], "clicked_key": "maybe" }))).await, 42017);
+    assert_eq!(err(update(json!({ "userids": ["zhangsan"], "clicked_key": "no way" }))).await, 42018);
+    assert_eq!(err(update(json!({ "userids": ["zhangsan"] }))).await, 42019);
+    assert_eq!(err(update(json!({ "userids": [], "replace_name": "x" }))).await, 82101);
+    assert_eq!(err(update(json!({ "userids": ["wangwu"], "replace_name": "x" }))).await, 82102);
+    assert_eq!(err(json!({ "agentid": 1000002, "task_id": "nope", "userids": ["zhangsan"], "replace_name": "x" })).await, 42016);
+    assert_eq!(err(json!({ "agentid": 1000002, "userids": ["zhangsan"], "replace_name": "x" })).await, 42014);
+    assert_eq!(err(update(json!({ "agentid": 1000003, "userids": ["zhangsan"], "replace_name": "x" }))).await, 301002);
+    // Another app's task_id: 42015.
+    let v = call(&s, "update_taskcard", &app2, update(json!({ "agentid": 1000003, "userids": ["zhangsan"], "replace_name": "x" }))).await;
+    assert_eq!(code(&v), 42015, "{v}");
+    assert_eq!(code(&call(&s, "update_taskcard", &legacy, update(json!({ "userids": ["zhangsan"], "replace_name": "x" }))).await), 48002);
 }
 
 async fn fan_out_to_everyone(db: &Db) {
@@ -527,5 +588,6 @@ on_both_backends!(
     legacy_dialect,
     recall_and_duplicates,
     template_cards,
+    taskcards,
     fan_out_to_everyone
 );

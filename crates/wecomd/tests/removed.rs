@@ -26,6 +26,8 @@ const REMOVED: &[&str] = &[
     "card/modifystock",
     "card/qrcode/create",
     "card/mpnews/gethtml",
+    "card/code/get",
+    "card/code/consume",
 ];
 
 async fn wecom_is_refused(db: &Db) {
@@ -194,4 +196,65 @@ async fn cards(db: &Db) {
     assert_eq!(post(&s, "card/batchget", &legacy, json!({ "count": 50 })).await["total_num"], 1);
 }
 
-on_both_backends!(wecom_is_refused, kf, shakearound, cards);
+async fn card_codes(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let legacy = s.token(CORPID, GROUP_SECRET).await;
+    let card = json!({ "card": { "card_type": "GIFT", "gift": { "base_info": { "title": "Cake", "sku": { "quantity": 2 },
+        "date_info": { "type": "DATE_TYPE_FIX_TERM", "fixed_begin_term": 0, "fixed_term": 3 } } } } });
+    let id = post(&s, "card/create", &legacy, card).await["card_id"].as_str().unwrap().to_string();
+    let receive = |userid: &'static str, card: String| {
+        let s = &s;
+        async move { s.post(&format!("/corps/{CORPID}/cards/{card}/codes"), json!({ "userid": userid })).await }
+    };
+    let before = s.get("/clock").await.1["now"].as_i64().unwrap();
+    let (st, got) = receive("ZhangSan", id.clone()).await;
+    assert_eq!(st, 201, "{got}");
+    let zcode = got["code"].as_str().unwrap().to_string();
+    assert!(zcode.len() == 12 && zcode.bytes().all(|b| b.is_ascii_digit()), "{zcode}");
+    // The code carries the member's corp-level openid, the one convert_to_openid answers.
+    let openid = post(&s, "user/convert_to_openid", &legacy, json!({ "userid": "zhangsan" })).await["openid"].clone();
+    assert_eq!(got["openid"], openid);
+    let lcode = receive("lisi", id.clone()).await.1["code"].as_str().unwrap().to_string();
+    assert_ne!(zcode, lcode);
+    assert_eq!(receive("wangwu", id.clone()).await.0, 409, "out of stock");
+    assert_eq!(post(&s, "card/get", &legacy, json!({ "card_id": id })).await["card"]["gift"]["base_info"]["sku"]["quantity"], 0);
+    assert_eq!(receive("nobody", id.clone()).await.0, 404);
+    assert_eq!(receive("wangwu", "pNoSuchCard".into()).await.0, 404);
+
+    let mut v = post(&s, "card/code/get", &legacy, json!({ "code": zcode, "card_id": id, "check_consume": true })).await;
+    let after = s.get("/clock").await.1["now"].as_i64().unwrap();
+    let begin = v["card"]["begin_time"].as_i64().unwrap();
+    assert!((before..=after).contains(&begin), "valid from receiving: {v}");
+    v["card"]["begin_time"] = json!(0);
+    assert_eq!(
+        v,
+        json!({ "errcode": 0, "errmsg": "ok", "openid": openid, "can_consume": true, "user_card_status": "NORMAL",
+            "card": { "card_id": id, "begin_time": 0, "end_time": begin + 3 * 86400 } })
+    );
+    let v = post(&s, "card/code/consume", &legacy, json!({ "code": zcode, "card_id": id })).await;
+    assert_eq!(v, json!({ "errcode": 0, "errmsg": "ok", "card": { "card_id": id }, "openid": openid }));
+    // Consuming twice: the card API's 40099; card/code/get then says so too.
+    let again = json!({ "errcode": 40099, "errmsg": "invalid code, this code has consumed." });
+    assert_eq!(post(&s, "card/code/consume", &legacy, json!({ "code": zcode })).await, again);
+    assert_eq!(post(&s, "card/code/get", &legacy, json!({ "code": zcode })).await, again, "check_consume defaults to true");
+    let v = post(&s, "card/code/get", &legacy, json!({ "code": zcode, "check_consume": false })).await;
+    assert_eq!((v["user_card_status"].as_str(), v["can_consume"].as_bool()), (Some("CONSUMED"), Some(false)), "{v}");
+
+    // Unknown codes, codes of another card, no code.
+    let serial = json!({ "errcode": 40056, "errmsg": "invalid serial code" });
+    assert_eq!(post(&s, "card/code/get", &legacy, json!({ "code": "000000000000" })).await, serial);
+    assert_eq!(post(&s, "card/code/consume", &legacy, json!({ "code": lcode, "card_id": "pOther" })).await, serial);
+    assert_eq!(code(&post(&s, "card/code/consume", &legacy, json!({})).await), 40035);
+
+    // After its fixed term the card cannot be consumed.
+    s.advance(3 * 86400 + 1).await;
+    let legacy = s.token(CORPID, GROUP_SECRET).await;
+    let v = post(&s, "card/code/get", &legacy, json!({ "code": lcode, "check_consume": false })).await;
+    assert_eq!(v["user_card_status"], "EXPIRE", "{v}");
+    assert_eq!(code(&post(&s, "card/code/consume", &legacy, json!({ "code": lcode })).await), 40035);
+    // Deleting the card takes its codes with it.
+    assert_eq!(code(&post(&s, "card/delete", &legacy, json!({ "card_id": id })).await), 0);
+    assert_eq!(post(&s, "card/code/get", &legacy, json!({ "code": lcode, "check_consume": false })).await, serial);
+}
+
+on_both_backends!(wecom_is_refused, kf, shakearound, cards, card_codes);

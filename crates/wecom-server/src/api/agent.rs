@@ -7,7 +7,7 @@ use crate::router::Request;
 use crate::App;
 use serde_json::{Map, Value};
 use wecom_model::agent::{
-    allowed, get_view, list_view, listed, parse_agentid, parse_agentid_text, set_change, Agent, AllowedUser, SetBody, Use,
+    allowed, check_mode, get_view, list_view, listed, parse_agentid, parse_agentid_text, set_change, Agent, AllowedUser, SetBody, Use,
 };
 use wecom_model::credential::Scope;
 use wecom_model::seed::GroupAppRight;
@@ -27,11 +27,12 @@ async fn rights(app: &App, caller: &Caller) -> Result<Vec<GroupAppRight>, Failur
 }
 
 /// The app `agentid` names, once the caller may `want` it: unknown → 40056, then the caller's
-/// rights. Shared with the menus, which need the same app.
+/// rights, then (企业号 changes) the app's callback mode. Shared with the menus, which need the same app.
 pub async fn reach(app: &App, caller: &Caller, agentid: Result<i64, Errcode>, want: Use) -> Result<Agent, Failure> {
     let agentid = agentid.map_err(fail(caller))?;
     let agent = app.store.agent(&caller.corpid, agentid).await.map_err(internal)?.ok_or(fail(caller)(Errcode::InvalidAgentid))?;
     allowed(caller.scope, &rights(app, caller).await?, agentid, want).map_err(fail(caller))?;
+    check_mode(caller.dialect(), &agent, want).map_err(fail(caller))?;
     Ok(agent)
 }
 
@@ -52,7 +53,10 @@ pub async fn get(app: &App, req: &Request, caller: &Caller) -> Fields {
 pub async fn set(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: SetBody = req.json(caller.dialect())?;
     let agent = reach(app, caller, parse_agentid(body.agentid.as_ref()), Use::Manage).await?;
-    let change = set_change(caller.dialect(), &body, &agent.attributes).map_err(|e| Failure::new(e, Some(caller.dialect())))?;
+    let mut change = set_change(caller.dialect(), &body, &agent.attributes).map_err(|e| Failure::new(e, Some(caller.dialect())))?;
+    if let Some(media_id) = &body.logo_mediaid {
+        change.settings.square_logo_url = Some(super::media::keep_logo(app, req, caller, media_id).await?);
+    }
     if !app.store.change_agent(&caller.corpid, agent.agentid, &change).await.map_err(internal)? {
         return Err(fail(caller)(Errcode::InvalidAgentid));
     }

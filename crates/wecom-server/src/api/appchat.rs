@@ -16,7 +16,7 @@ use wecom_model::appchat::{
 use wecom_model::message::{check_content, Channel};
 use wecom_model::scope::Range;
 use wecom_model::{ApiError, Errcode};
-use wecom_store::{Audience, NewMessage};
+use wecom_store::{Audience, NewMessage, Sender};
 
 type Fields = Result<Map<String, Value>, Failure>;
 
@@ -62,7 +62,7 @@ pub async fn create(app: &App, req: &Request, caller: &Caller) -> Fields {
         None => new_chatid(),
     };
     let chat = Chat { chatid, name: chat_name(text(&body, "name")), owner, agentid, userlist };
-    settle(caller, app.store.create_appchat(&caller.corpid, &chat, req.now).await)?;
+    settle(caller, app.store.create_appchat(&caller.corpid, &chat, app.config.rate_limits, req.now).await)?;
     Ok(created_view(&chat.chatid))
 }
 
@@ -100,8 +100,9 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     let agentid = chatting_app(app, caller).await?;
     let chat = own_chat(app, caller, agentid, text(&body, "chatid")).await?;
     let content = check_content(&body, Channel::AppChat).map_err(fail(caller))?;
+    super::media::require_named(app, req, caller, &content.msgtype, &content.payload).await?;
     let msg = NewMessage {
-        sender: caller.scope,
+        sender: Sender::Caller(caller.scope),
         agentid,
         chatid: &chat.chatid,
         msgtype: &content.msgtype,

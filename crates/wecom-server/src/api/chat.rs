@@ -8,8 +8,9 @@ use crate::router::Request;
 use crate::App;
 use serde_json::{Map, Value};
 use wecom_model::chat::{self as rules, Change, Chat, CreateBody, Receiver, ReceiverKind, SetmuteBody, UpdateBody};
+use wecom_model::event::ChatItem;
 use wecom_model::{ApiError, Errcode};
-use wecom_store::{Author, NewChatMessage};
+use wecom_store::{Author, NewChatMessage, Origin};
 
 type Fields = Result<Map<String, Value>, Failure>;
 
@@ -49,7 +50,7 @@ pub async fn create(app: &App, req: &Request, caller: &Caller) -> Fields {
     let mut chat = rules::create(body).map_err(fail(caller))?;
     chat.userlist = resolve(app, caller, &chat.userlist, Errcode::InvalidChatMember).await?;
     chat.owner = chat.userlist.iter().find(|u| u.eq_ignore_ascii_case(&chat.owner)).cloned().unwrap_or_default();
-    app.store.create_chat(&caller.corpid, &chat, req.now).await.map_err(internal)?.map_err(fail(caller))?;
+    app.store.create_chat(&caller.corpid, &chat, Origin::Caller(caller.scope), req.now).await.map_err(internal)?.map_err(fail(caller))?;
     Ok(Map::new())
 }
 
@@ -69,7 +70,12 @@ pub async fn update(app: &App, req: &Request, caller: &Caller) -> Fields {
     };
     let del = body.del_user_list.unwrap_or_default();
     let change = Change { op_user, name: body.name.as_deref(), owner: owner.as_deref(), add: &add, del: &del };
-    let done = app.store.change_chat(&caller.corpid, chatid, |chat| rules::update(chat, &change)).await.map_err(internal)?;
+    let apply = |chat: &Chat| {
+        let next = rules::update(chat, &change)?;
+        let item = ChatItem::update_chat(op_user, chat, &next, req.now);
+        Ok((next, item))
+    };
+    let done = app.store.change_chat(&caller.corpid, chatid, Origin::Caller(caller.scope), apply, req.now).await.map_err(internal)?;
     done.map_err(fail(caller))?;
     Ok(Map::new())
 }
@@ -84,7 +90,13 @@ pub async fn quit(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: QuitBody = req.json(caller.dialect())?;
     let chatid = rules::check_chatid(body.chatid.as_deref()).map_err(fail(caller))?;
     let op_user = body.op_user.as_deref().filter(|o| !o.is_empty()).ok_or(fail(caller)(Errcode::InvalidChatParam))?;
-    app.store.change_chat(&caller.corpid, chatid, |chat| rules::quit(chat, op_user)).await.map_err(internal)?.map_err(fail(caller))?;
+    let apply = |chat: &Chat| {
+        let next = rules::quit(chat, op_user)?;
+        let member = chat.userlist.iter().find(|u| !next.has(u)).map_or(op_user, String::as_str);
+        Ok((next, ChatItem::quit_chat(member, &chat.chatid, req.now)))
+    };
+    let done = app.store.change_chat(&caller.corpid, chatid, Origin::Caller(caller.scope), apply, req.now).await.map_err(internal)?;
+    done.map_err(fail(caller))?;
     Ok(Map::new())
 }
 
@@ -99,6 +111,7 @@ pub async fn clearnotify(app: &App, req: &Request, caller: &Caller) -> Fields {
 pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: Map<String, Value> = req.json(caller.dialect())?;
     let out = rules::send(&body).map_err(|e: ApiError| Failure::new(e, Some(caller.dialect())))?;
+    super::media::require_named(app, req, caller, &out.msgtype, &out.payload).await?;
     let (sender, receiver) = conversation(app, caller, &out.sender, out.receiver).await?;
     let m = NewChatMessage { receiver: &receiver, author: Author::Api, sender: &sender, msgtype: &out.msgtype, payload: &out.payload };
     app.store.send_chat_message(&caller.corpid, &m, req.now).await.map_err(internal)?;

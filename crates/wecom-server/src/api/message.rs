@@ -12,12 +12,13 @@ use std::collections::HashMap;
 use wecom_model::credential::Scope;
 use wecom_model::message::{
     all_invalid, card_update_view, check_card_update, check_content, duplicate_interval, duplicate_key, flag, id_trans, id_trans_names,
-    parse_agentid, parse_card_targets, parse_recipients, send_view, Channel, Content, Invalid, RESPONSE_CODE_TTL,
+    parse_agentid, parse_card_targets, parse_recipients, parse_taskcard_update, send_view, taskcard_update, Channel, Content, Invalid,
+    RESPONSE_CODE_TTL,
 };
 use wecom_model::scope::Range;
 use wecom_model::tag::listed;
 use wecom_model::{ApiError, Errcode};
-use wecom_store::{Audience, Directory, NewMessage};
+use wecom_store::{Audience, Directory, NewMessage, Sender};
 
 type Fields = Result<Map<String, Value>, Failure>;
 
@@ -78,6 +79,7 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     if named.all && content.msgtype == "miniprogram_notice" {
         return Err(fail(ApiError::with_detail(Errcode::InvalidRequestParameter, "miniprogram_notice does not take @all")));
     }
+    super::media::require_named(app, req, caller, &content.msgtype, &content.payload).await?;
 
     // Each named recipient the sender cannot reach is listed as invalid.
     let mut invalid = Invalid::default();
@@ -117,7 +119,7 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     };
     let to = if named.all { Audience::Everyone { ranges } } else { Audience::Named { userids, parties, tags: tagids, ranges } };
     let msg = NewMessage {
-        sender: caller.scope,
+        sender: Sender::Caller(caller.scope),
         agentid,
         chatid: "",
         msgtype: &content.msgtype,
@@ -179,5 +181,30 @@ pub async fn update_template_card(app: &App, req: &Request, caller: &Caller) -> 
     };
     let done = app.store.update_card(&caller.corpid, message.seq, userids, &targets.parties, &targets.tags, &card, &dir, req.now).await;
     settle(caller, done)?;
+    Ok(card_update_view(&missing))
+}
+
+/// update_taskcard: the app's interactive_taskcard with this task_id (another app's 42015, none
+/// 42016) shows the named recipients its new button state; userids that did not receive it are
+/// answered in `invaliduser`, none received it 82102.
+pub async fn update_taskcard(app: &App, req: &Request, caller: &Caller) -> Fields {
+    let body: Map<String, Value> = req.json(caller.dialect())?;
+    let fail = fail(caller);
+    let agentid = parse_agentid(body.get("agentid")).map_err(|e| fail(e.into()))?;
+    sender(app, caller, agentid).await?;
+    let (userids, task_id) = parse_taskcard_update(&body).map_err(&fail)?;
+    let cards = app.store.taskcards(&caller.corpid, &task_id).await.map_err(internal)?;
+    let message = match cards.iter().find(|m| m.agentid == agentid) {
+        Some(m) => m,
+        None if !cards.is_empty() => return Err(fail(Errcode::UpdatingAgentMismatch.into())),
+        None => return Err(fail(Errcode::TaskNotExist.into())),
+    };
+    let card = taskcard_update(&body, &message.content).map_err(&fail)?;
+    let dir = directory(app, &caller.corpid).await?;
+    let (hit, missing) = app.store.card_targets(&caller.corpid, message.seq, &userids, &[], &[], &dir).await.map_err(internal)?;
+    if !hit {
+        return Err(fail(Errcode::UpdateTargetNotInMessage.into()));
+    }
+    app.store.update_taskcard(&caller.corpid, message.seq, &userids, &card).await.map_err(internal)?;
     Ok(card_update_view(&missing))
 }

@@ -5,10 +5,12 @@ mod appchat;
 mod chat;
 mod department;
 mod ip;
+pub(crate) mod media;
 mod menu;
 mod message;
 mod removed;
 mod tag;
+mod ticket;
 mod token;
 mod user;
 mod webhook;
@@ -36,6 +38,8 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
     let fields = match req.endpoint {
         Endpoint::GetCallbackIp => ip::getcallbackip(app),
         Endpoint::GetApiDomainIp => ip::get_api_domain_ip(app),
+        Endpoint::GetJsapiTicket => ticket::get_jsapi_ticket(app, req, caller).await?,
+        Endpoint::TicketGet => ticket::get(app, req, caller).await?,
         Endpoint::UserConvertToOpenid => user::convert_to_openid(app, req, caller).await?,
         Endpoint::UserConvertToUserid => user::convert_to_userid(app, req, caller).await?,
         Endpoint::DepartmentCreate => department::create(app, req, caller).await?,
@@ -86,16 +90,31 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::CardModifystock => removed::card_modifystock(app, req, caller).await?,
         Endpoint::CardQrcodeCreate => removed::card_qrcode_create(app, req, caller).await?,
         Endpoint::CardMpnewsGethtml => removed::card_mpnews_gethtml(app, req, caller).await?,
+        Endpoint::CardCodeGet => removed::card_code_get(app, req, caller).await?,
+        Endpoint::CardCodeConsume => removed::card_code_consume(app, req, caller).await?,
         Endpoint::MessageSend => message::send(app, req, caller).await?,
         Endpoint::MessageRecall => message::recall(app, req, caller).await?,
         Endpoint::MessageUpdateTemplateCard => message::update_template_card(app, req, caller).await?,
+        Endpoint::MessageUpdateTaskcard => message::update_taskcard(app, req, caller).await?,
         Endpoint::AppchatCreate => appchat::create(app, req, caller).await?,
         Endpoint::AppchatUpdate => appchat::update(app, req, caller).await?,
         Endpoint::AppchatGet => appchat::get(app, req, caller).await?,
         Endpoint::AppchatSend => appchat::send(app, req, caller).await?,
+        Endpoint::MediaUpload => media::upload(app, req, caller).await?,
+        Endpoint::MediaUploadimg => media::uploadimg(app, req, caller).await?,
+        Endpoint::MediaUploadByUrl => media::upload_by_url(app, req, caller).await?,
+        Endpoint::MediaGetUploadByUrlResult => media::get_upload_by_url_result(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
+}
+
+/// Endpoints whose success is a file (`Endpoint::answers_file`), with the caller.
+pub async fn file_by_token(app: &App, req: &Request, caller: &Caller) -> Result<axum::response::Response, Failure> {
+    match req.endpoint {
+        Endpoint::MediaGet | Endpoint::MediaGetJssdk => media::get(app, req, caller).await,
+        other => Err(misrouted(other)),
+    }
 }
 
 /// Endpoints whose credential is a group robot's key.

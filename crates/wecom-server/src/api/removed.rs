@@ -8,8 +8,9 @@ use crate::router::Request;
 use crate::App;
 use serde_json::{Map, Value};
 use wecom_model::removed::{
-    batchget_view, card_id, card_view, check_card, check_kf, check_page, check_send, check_ticket, list_view, mpnews_view, new_card_id,
-    qrcode_card_id, qrcode_view, shake_view, stock_change, stock_too_low, unknown_card, unknown_ticket, Counterpart, KfSendBody,
+    batchget_view, card_id, card_view, check_card, check_consumable, check_kf, check_page, check_send, check_ticket, code_get_view,
+    code_request, consume_view, known_code, list_view, mpnews_view, new_card_id, qrcode_card_id, qrcode_view, shake_view, stock_change,
+    stock_too_low, unknown_card, unknown_ticket, CardCode, Counterpart, KfSendBody,
 };
 use wecom_model::{ApiError, Errcode};
 use wecom_store::Stock;
@@ -109,4 +110,31 @@ pub async fn card_mpnews_gethtml(app: &App, req: &Request, caller: &Caller) -> F
     let id = card_id(&body).map_err(fail(caller))?;
     app.store.card(&caller.corpid, id).await.map_err(internal)?.ok_or_else(|| fail(caller)(unknown_card()))?;
     Ok(mpnews_view(id))
+}
+
+/// The code a card/code/* body names (40056 when unknown or of another card), its card, and
+/// card/code/get's check_consume.
+async fn held_code(app: &App, req: &Request, caller: &Caller) -> Result<(CardCode, Value, bool), Failure> {
+    let body: Value = req.json(caller.dialect())?;
+    let (code, card_id, check_consume) = code_request(&body).map_err(fail(caller))?;
+    let found = app.store.card_code(&caller.corpid, code).await.map_err(internal)?;
+    let (held, card) = found.map_or((None, Value::Null), |(c, card)| (Some(c), card));
+    Ok((known_code(held, card_id).map_err(fail(caller))?, card, check_consume))
+}
+
+/// card/code/get: a code a member received (the control API hands cards out), its validity and
+/// whether it can still be consumed.
+pub async fn card_code_get(app: &App, req: &Request, caller: &Caller) -> Fields {
+    let (held, card, check_consume) = held_code(app, req, caller).await?;
+    code_get_view(&card, &held, check_consume, req.now).map_err(fail(caller))
+}
+
+/// card/code/consume: once per code (40099 after that).
+pub async fn card_code_consume(app: &App, req: &Request, caller: &Caller) -> Fields {
+    let (held, card, _) = held_code(app, req, caller).await?;
+    check_consumable(&card, &held, req.now).map_err(fail(caller))?;
+    if !app.store.consume_code(&caller.corpid, &held.code, req.now).await.map_err(internal)? {
+        return Err(fail(caller)(Errcode::CodeConsumed.into()));
+    }
+    Ok(consume_view(&held))
 }

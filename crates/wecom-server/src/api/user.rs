@@ -99,9 +99,9 @@ async fn sensitive(app: &App, caller: &Caller) -> Result<Sensitive, Failure> {
 }
 
 /// An avatar_mediaid must name an uploaded image (301015).
-async fn check_avatar(app: &App, caller: &Caller, media_id: Option<&str>) -> Result<(), Failure> {
+async fn check_avatar(app: &App, req: &Request, caller: &Caller, media_id: Option<&str>) -> Result<(), Failure> {
     let Some(id) = media_id.filter(|id| !id.is_empty()) else { return Ok(()) };
-    match app.store.avatar_image(&caller.corpid, id).await.map_err(internal)? {
+    match app.store.avatar_image(&caller.corpid, id, req.now).await.map_err(internal)? {
         Some(_) => Ok(()),
         None => Err(Failure::new(Errcode::InvalidMediaid, Some(caller.dialect()))),
     }
@@ -124,7 +124,7 @@ pub async fn create(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: MemberBody = req.json(dialect)?;
     let m = user::create(dialect, body).map_err(refused(dialect))?;
     may_write(app, caller, &wr, &m.department_ids()).await?;
-    check_avatar(app, caller, Some(&m.avatar_mediaid)).await?;
+    check_avatar(app, req, caller, Some(&m.avatar_mediaid)).await?;
     let change = user::created_event(&m);
     app.store
         .create_member(&caller.corpid, &m, Origin::Caller(caller.scope), &change, req.now)
@@ -148,7 +148,7 @@ pub async fn update(app: &App, req: &Request, caller: &Caller) -> Fields {
     let current = app.store.member(&caller.corpid, &userid).await.map_err(internal)?.ok_or(fail(Errcode::UseridNotFound))?;
     may_write(app, caller, &wr, &current.department_ids()).await?;
     may_write(app, caller, &wr, body.department.as_deref().unwrap_or_default()).await?;
-    check_avatar(app, caller, body.avatar_mediaid.as_deref()).await?;
+    check_avatar(app, req, caller, body.avatar_mediaid.as_deref()).await?;
     let renames = body.new_userid.as_deref().is_some_and(|n| n != current.userid);
     let apply = |old: &Member| {
         let new = user::update(dialect, old, body)?;

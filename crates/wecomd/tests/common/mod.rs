@@ -166,6 +166,17 @@ impl Db {
         }
     }
 
+    /// The database's URL, for tests that look at what was stored.
+    pub fn url(&self) -> String {
+        match &self.pg_name {
+            None => format!("sqlite://{}", self.dir.path().join("wecomd.sqlite3").display()),
+            Some(name) => {
+                let base = pg_base();
+                format!("{}/{name}", &base[..base.rfind('/').expect("url has a database")])
+            }
+        }
+    }
+
     /// Cuts every connection to the PostgreSQL database and refuses new ones, or lets them in again.
     pub async fn set_reachable(&self, reachable: bool) {
         let name = self.pg_name.as_ref().expect("a PostgreSQL database");
@@ -292,6 +303,21 @@ impl Server {
         r.json().await.expect("json body")
     }
 
+    /// media/upload of `data` as `filename` in the part `media`, as SDKs send it.
+    pub async fn upload(&self, token: &str, media_type: &str, filename: &str, data: &[u8]) -> Value {
+        let (ct, body) = multipart("media", filename, data);
+        let path = format!("/cgi-bin/media/upload?access_token={token}&type={media_type}");
+        let r = self.http.post(self.url(&path)).header("content-type", ct).body(body).send().await.expect("request");
+        assert_eq!(r.status(), 200, "{path}");
+        r.json().await.expect("json body")
+    }
+
+    /// The media_id of a fresh upload that must succeed.
+    pub async fn media_id(&self, token: &str, media_type: &str, filename: &str, data: &[u8]) -> String {
+        let v = self.upload(token, media_type, filename, data).await;
+        v["media_id"].as_str().unwrap_or_else(|| panic!("upload refused: {v}")).to_string()
+    }
+
     pub async fn advance(&self, seconds: i64) {
         let (s, v) = self.post("/clock/advance", serde_json::json!({ "seconds": seconds })).await;
         assert_eq!(s, 200, "{v}");
@@ -330,4 +356,20 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+/// The first bytes of a JPEG (its signature) and some more: what media/upload takes as an image.
+pub const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01 picture bytes \xff\xd9";
+
+/// A multipart/form-data body with one file part called `field`: (Content-Type, body).
+pub fn multipart(field: &str, filename: &str, data: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "------------------------wecomdtest7d3a";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"; filelength={}\r\nContent-Type: application/octet-stream\r\n\r\n",
+        data.len()
+    )
+    .into_bytes();
+    body.extend_from_slice(data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

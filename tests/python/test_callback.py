@@ -1,0 +1,133 @@
+"""Callbacks received by wechatpy's own receiver side, as an app developer writes it: a small
+http.server that verifies the URL and decrypts pushes with wechatpy.enterprise.crypto.WeChatCrypto,
+reads them with parse_message and answers member texts with create_reply, whose encrypted reply
+wecomd opens and delivers to the member's inbox."""
+
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from wechatpy.enterprise import create_reply, parse_message
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.utils import to_binary
+
+from support import APP_AGENTID, APP_SECRET, CORPID, SYNC_SECRET
+
+TOKEN = "QDG6eK"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+
+
+class Receiver:
+    """An app's callback URL. parse_qsl decodes '+' as a space: the echostr and signatures arrive
+    intact only because wecomd percent-encodes them."""
+
+    def __init__(self):
+        self.crypto = WeChatCrypto(TOKEN, AES_KEY, CORPID)
+        self.pushes = []  # (raw inner XML, parsed message)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def query(self):
+                return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+
+            def answer(self, body, status=200):
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                q = self.query()
+                try:
+                    echo = receiver.crypto.check_signature(q["msg_signature"], q["timestamp"], q["nonce"], q["echostr"])
+                except InvalidSignatureException:
+                    return self.answer(b"bad signature", 403)
+                self.answer(to_binary(echo))
+
+            def do_POST(self):
+                q = self.query()
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                xml = receiver.crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
+                message = parse_message(xml)
+                receiver.pushes.append((xml, message))
+                if message.type == "text":
+                    reply = create_reply("you said: " + message.content, message)
+                    self.answer(to_binary(receiver.crypto.encrypt_message(reply.render(), q["nonce"], q["timestamp"])))
+                else:
+                    self.answer(b"")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/wecom?agent={APP_AGENTID}"
+
+    def wait_for(self, n, timeout=10):
+        deadline = time.monotonic() + timeout
+        while len(self.pushes) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.pushes
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.httpd.shutdown()
+
+
+def test_wechatpy_receiver_verifies_decrypts_and_replies(server, receiver):
+    owner = f"app:{APP_AGENTID}"
+    saved = server.control("PUT", f"/corps/{CORPID}/callbacks/{owner}", json={"url": receiver.url, "token": TOKEN, "encodingaeskey": AES_KEY})
+    assert saved["owner"] == owner
+    # With another token wechatpy's signature check fails: the receiver answers 403, refused.
+    refused = server.control(
+        "PUT", f"/corps/{CORPID}/callbacks/{owner}", expect=(400,), json={"url": receiver.url, "token": "WrongToken", "encodingaeskey": AES_KEY}
+    )
+    assert refused["errcode"] == 40057 and "HTTP 403" in refused["error"], refused
+    server.control("PUT", f"/corps/{CORPID}/callbacks/{owner}", json={"url": receiver.url, "token": TOKEN, "encodingaeskey": AES_KEY})
+
+    client = server.client(APP_SECRET)
+    client.menu.create(APP_AGENTID, {"button": [{"type": "click", "name": "Today", "key": "V1001_TODAY"}]})
+    server.control("PATCH", f"/corps/{CORPID}/apps/{APP_AGENTID}", json={"isreportenter": True, "report_location_flag": 1})
+    member = f"/corps/{CORPID}/members/zhangsan/apps/{APP_AGENTID}"
+    for event in (
+        {"event": "subscribe"},
+        {"event": "enter_agent"},
+        {"event": "LOCATION", "latitude": 23.137466, "longitude": 113.352425, "precision": 119.385040},
+        {"event": "click", "key": "V1001_TODAY"},
+    ):
+        assert server.control("POST", member + "/events", json=event)["pushed"] is True
+    sent = server.control("POST", member + "/messages", json={"msgtype": "text", "content": "hello"})
+
+    # A change the contacts-sync assistant makes reaches the app, whose range is the whole corp.
+    server.client(SYNC_SECRET).user.create("wangwu", "Wang Wu", department=[2], mobile="13800000009")
+
+    pushes = receiver.wait_for(6)
+    messages = [m for _, m in pushes]
+    kinds = [m.event if m.type == "event" else m.type for m in messages[:5]]
+    assert kinds == ["subscribe", "enter_agent", "location", "click", "text"], kinds
+    for m in messages[:5]:
+        assert (m.source, m.target, m.agent) == ("zhangsan", CORPID, APP_AGENTID)
+    assert (messages[2].latitude, messages[2].longitude) == (23.137466, 113.352425)
+    assert messages[3].key == "V1001_TODAY"
+    assert (messages[4].content, str(messages[4].id)) == ("hello", sent["msgid"])
+    xml = pushes[5][0]
+    assert "<Event><![CDATA[change_contact]]></Event><ChangeType><![CDATA[create_user]]></ChangeType><UserID><![CDATA[wangwu]]></UserID>" in xml, xml
+
+    # create_reply's encrypted answer was opened and landed in zhangsan's inbox, from the app.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        inbox = server.control("GET", f"/corps/{CORPID}/members/zhangsan/inbox")
+        if inbox and inbox[-1]["content"].get("content") == "you said: hello":
+            break
+        time.sleep(0.05)
+    assert inbox[-1]["msgtype"] == "text" and inbox[-1]["agentid"] == APP_AGENTID, inbox
+    assert inbox[-1]["content"]["content"] == "you said: hello"
+    log = server.control("GET", f"/corps/{CORPID}/callbacks/deliveries?owner={owner}")
+    text = next(d for d in log if "<MsgType><![CDATA[text]]></MsgType>" in d["xml"])
+    assert text["state"] == "delivered" and "you said: hello" in text["attempts"][0]["reply_xml"], text
