@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-from contacts import launch, save_report, stop
+from contacts import launch, save_report, stop, write_corp
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "2000"))
 APPS = int(os.environ.get("BENCH_APPS", "4"))
@@ -32,11 +32,8 @@ FIRST_AGENTID = 1000002
 
 
 def write_seed(path):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f'[[corp]]\ncorpid = "{CORPID}"\nname = "Bench"\n\n')
-        for i in range(APPS):
-            f.write(f'[[corp.app]]\nagentid = {FIRST_AGENTID + i}\nname = "A{i}"\nallow_parties = [1]\n\n')
-        f.write('[[corp.member]]\nuserid = "u1"\nname = "U1"\ndepartment = [1]\n\n')
+    apps = [(FIRST_AGENTID + i, f"A{i}", None) for i in range(APPS)]
+    write_corp(path, CORPID, apps, [], [("u1", "U1", 1, None)])
 
 
 class Receiver:

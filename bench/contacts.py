@@ -59,16 +59,27 @@ def rss_kib(pid, field):
     return 0
 
 
+def write_corp(path, corpid, apps, departments, members, sync=None):
+    """A seed of one corp: `apps` as (agentid, name, secret or None) seeing everyone, `departments`
+    as ids of the root's sub-departments, `members` as (userid, name, department, mobile or None)."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f'[[corp]]\ncorpid = "{corpid}"\nname = "Bench"\n')
+        f.write(f'contact_sync_secret = "{sync}"\n\n' if sync else "\n")
+        for agentid, name, secret in apps:
+            f.write(f'[[corp.app]]\nagentid = {agentid}\nname = "{name}"\n')
+            f.write(f'secret = "{secret}"\n' if secret else "")
+            f.write("allow_parties = [1]\n\n")
+        for d in departments:
+            f.write(f'[[corp.department]]\nid = {d}\nname = "D{d}"\nparentid = 1\n\n')
+        for userid, name, dept, mobile in members:
+            f.write(f'[[corp.member]]\nuserid = "{userid}"\nname = "{name}"\ndepartment = [{dept}]\n')
+            f.write(f'mobile = "{mobile}"\n\n' if mobile else "\n")
+
+
 def write_seed(path):
     """One corp: root, department 2 with 30,000 members, the rest spread over 200 departments."""
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f'[[corp]]\ncorpid = "{CORPID}"\nname = "Bench"\ncontact_sync_secret = "{SYNC}"\n\n')
-        f.write(f'[[corp.app]]\nagentid = 1000002\nname = "All"\nsecret = "{APP}"\nallow_parties = [1]\n\n')
-        for d in range(2, 3 + DEPTS):
-            f.write(f'[[corp.department]]\nid = {d}\nname = "D{d}"\nparentid = 1\n\n')
-        for i in range(MEMBERS):
-            dept = 2 if i < BIG_DEPT else 3 + (i % DEPTS)
-            f.write(f'[[corp.member]]\nuserid = "u{i:07d}"\nname = "M{i}"\ndepartment = [{dept}]\nmobile = "1{i:010d}"\n\n')
+    members = ((f"u{i:07d}", f"M{i}", 2 if i < BIG_DEPT else 3 + (i % DEPTS), f"1{i:010d}") for i in range(MEMBERS))
+    write_corp(path, CORPID, [(1000002, "All", APP)], range(2, 3 + DEPTS), members, sync=SYNC)
 
 
 def wrk(url, script=None):

@@ -20,7 +20,7 @@ import time
 
 import requests
 
-from contacts import WRK, launch, log, rss_kib, save_report, stop, wrk
+from contacts import WRK, launch, log, rss_kib, save_report, stop, write_corp, wrk
 
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "100000"))
 ALL_RUNS = int(os.environ.get("BENCH_ALL_RUNS", "5"))
@@ -31,13 +31,8 @@ AGENTID = 1000002
 
 
 def write_seed(path):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f'[[corp]]\ncorpid = "{CORPID}"\nname = "Bench"\n\n')
-        f.write(f'[[corp.app]]\nagentid = {AGENTID}\nname = "Notify"\nsecret = "{APP}"\nallow_parties = [1]\n\n')
-        for d in range(2, 2 + DEPTS):
-            f.write(f'[[corp.department]]\nid = {d}\nname = "D{d}"\nparentid = 1\n\n')
-        for i in range(MEMBERS):
-            f.write(f'[[corp.member]]\nuserid = "u{i:07d}"\nname = "M{i}"\ndepartment = [{2 + i % DEPTS}]\n\n')
+    members = ((f"u{i:07d}", f"M{i}", 2 + i % DEPTS, None) for i in range(MEMBERS))
+    write_corp(path, CORPID, [(AGENTID, "Notify", APP)], range(2, 2 + DEPTS), members)
 
 
 def body(touser, content):

@@ -24,10 +24,18 @@ pub const GETTOKEN_BAD_SECRET_PER_IP: [Rule; 1] = [rule(20, 3600)];
 /// `debug=1` calls: 5 a minute.
 pub const DEBUG_MODE: [Rule; 1] = [rule(5, 60)];
 
+/// The first second of the fixed window of `window` seconds that holds `now`, windows starting
+/// `offset` seconds before multiples of `window` after the epoch.
+fn window_start(now: i64, window: i64, offset: i64) -> i64 {
+    now - (now + offset).rem_euclid(window)
+}
+
+/// China is UTC+8, all year.
+const CHINA_UTC_OFFSET: i64 = 8 * 3600;
+
 /// Daily limits count calendar days in China (UTC+8): "until the next natural day" (§1.8).
 pub fn day_start(now: i64) -> i64 {
-    const UTC8: i64 = 8 * 3600;
-    now - (now + UTC8).rem_euclid(86_400)
+    window_start(now, 86_400, CHINA_UTC_OFFSET)
 }
 
 /// A recipient throttle: at most `limit` messages reach one member per fixed window of `window`
@@ -44,11 +52,9 @@ pub struct Quota {
 impl Quota {
     /// The first second of the window that holds `now`.
     pub fn start(&self, now: i64) -> i64 {
-        now - (now + self.offset).rem_euclid(self.window)
+        window_start(now, self.window, self.offset)
     }
 }
-
-const CHINA_UTC_OFFSET: i64 = 8 * 3600;
 
 /// message/send: one app reaches one member at most 30 times a minute and 1000 times an hour.
 pub const PER_MEMBER_FROM_APP: [Quota; 2] = [Quota { limit: 30, window: 60, offset: 0 }, Quota { limit: 1000, window: 3600, offset: 0 }];
@@ -71,7 +77,7 @@ impl Counter {
 
     /// Counts one call; `false` when this call goes over the limit (and starts the block).
     fn count(&mut self, rule: &Rule, now: i64) -> bool {
-        let start = now - now.rem_euclid(rule.window);
+        let start = window_start(now, rule.window, 0);
         if start != self.window_start {
             self.window_start = start;
             self.count = 0;
