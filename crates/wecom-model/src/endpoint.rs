@@ -356,7 +356,7 @@ impl Endpoint {
     /// Uploads whose body is streamed to the store as it arrives instead of being read whole
     /// first, so memory does not grow with the file (issue 6).
     pub fn streams_body(self) -> bool {
-        matches!(self, Endpoint::MediaUpload | Endpoint::MediaUploadimg)
+        matches!(self, Endpoint::MediaUpload | Endpoint::MediaUploadimg | Endpoint::WebhookUploadMedia)
     }
 
     /// Endpoints whose success is a file, not JSON (media/get); their errors are JSON as usual.
@@ -477,6 +477,7 @@ mod tests {
             assert_eq!(e.spec().method, Method::Post);
             assert!(e.body_limit() > crate::body::BODY_LIMIT);
         }
+        assert!(Endpoint::WebhookUploadMedia.streams_body());
     }
 
     #[test]

@@ -141,7 +141,9 @@ impl Check {
         Check::new(media_type, BY_URL_MAX_BYTES, Errcode::MediaSizeOutOfLimit)
     }
 
-    fn new(media_type: MediaType, max: u64, over: Errcode) -> Check {
+    /// An upload of `media_type` of at most `max` bytes, `over` past it (the group robots' own
+    /// sizes, with the same format rules).
+    pub fn new(media_type: MediaType, max: u64, over: Errcode) -> Check {
         Check { media_type, max, over, size: 0, head: Vec::new(), format: None, amr: Amr::default() }
     }
 
@@ -282,18 +284,19 @@ impl Amr {
             let sizes = if self.wideband { Amr::WB_SIZES } else { Amr::NB_SIZES };
             self.skip = sizes[frame_type].ok_or(Errcode::InvalidVoiceFile)?;
             self.frames += 1;
-            if self.frames > VOICE_MAX_FRAMES {
-                return Err(Errcode::VoicePlaytimeOutOfLimit);
-            }
             bytes = &bytes[1..];
         }
         Ok(())
     }
 
-    /// A voice without a single frame, or cut inside one, does not meet the requirements.
+    /// A voice without a single frame, or cut inside one, does not meet the requirements. Its
+    /// length is judged last, once its size has passed: the size limit answers first.
     fn finish(&self) -> Result<(), Errcode> {
         if !self.magic.ends_with(b"\n") || self.frames == 0 || self.skip > 0 {
             return Err(Errcode::InvalidVoiceFile);
+        }
+        if self.frames > VOICE_MAX_FRAMES {
+            return Err(Errcode::VoicePlaytimeOutOfLimit);
         }
         Ok(())
     }
@@ -545,6 +548,9 @@ mod tests {
         wb.push(0x44); // frame type 8: 60 bytes
         wb.extend_from_slice(&[0u8; 60]);
         assert_eq!(check(MediaType::Voice, &wb), Ok(Format::Amr));
+        let mut big = amr(1);
+        big.resize(VOICE_MAX_BYTES as usize + 1, 0);
+        assert_eq!(check(MediaType::Voice, &big), Err(40006), "the size is judged before the length");
     }
 
     #[test]

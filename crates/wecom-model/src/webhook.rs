@@ -1,7 +1,7 @@
 //! Group robots (群机器人, wecom-api.md §9.6): keys, the message formats webhook/send takes, the
 //! files webhook/upload_media takes, and the limits.
 
-use crate::{ApiError, Errcode};
+use crate::{media, ApiError, Errcode};
 use base64::Engine;
 use md5::{Digest, Md5};
 use rand::Rng;
@@ -18,12 +18,8 @@ pub const TEXT_MAX_BYTES: usize = 2048;
 pub const MARKDOWN_MAX_BYTES: usize = 4096;
 pub const IMAGE_MAX_BYTES: usize = 2 * 1024 * 1024;
 pub const NEWS_MAX_ARTICLES: usize = 8;
-/// Every upload is at least 5 bytes (40006).
-pub const FILE_MIN_BYTES: usize = 5;
-pub const FILE_MAX_BYTES: usize = 20 * 1024 * 1024;
-pub const VOICE_MAX_BYTES: usize = 2 * 1024 * 1024;
-/// A voice plays at most 60 s (45007).
-pub const VOICE_MAX_MILLIS: u64 = 60_000;
+pub const FILE_MAX_BYTES: u64 = 20 * 1024 * 1024;
+pub const VOICE_MAX_BYTES: u64 = 2 * 1024 * 1024;
 
 /// A webhook key is a UUID: `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`, lowercase hex.
 pub fn new_key() -> String {
@@ -89,51 +85,15 @@ impl MediaType {
         }
     }
 
-    /// Every upload at least 5 B (40006); a file at most 20 MB, a voice at most 2 MB (45001); a
-    /// voice AMR (301017), made of AMR frames (301016), playing at most 60 s (45007).
-    pub fn check(self, data: &[u8]) -> Result<(), Errcode> {
-        if data.len() < FILE_MIN_BYTES {
-            return Err(Errcode::InvalidFileSize);
-        }
+    /// What webhook/upload_media takes, judged as its bytes arrive: temporary media's checks
+    /// (at least 5 B, 40006; a voice AMR, 301017, of whole frames, 301016, playing at most 60 s,
+    /// 45007) with the robots' sizes: a file at most 20 MB, a voice at most 2 MB (45001).
+    pub fn check(self) -> media::Check {
         match self {
-            MediaType::File if data.len() > FILE_MAX_BYTES => Err(Errcode::MediaSizeOutOfLimit),
-            MediaType::File => Ok(()),
-            MediaType::Voice if data.len() > VOICE_MAX_BYTES => Err(Errcode::MediaSizeOutOfLimit),
-            MediaType::Voice => match amr_millis(data)? {
-                ms if ms > VOICE_MAX_MILLIS => Err(Errcode::VoicePlaytimeOutOfLimit),
-                _ => Ok(()),
-            },
+            MediaType::File => media::Check::new(media::MediaType::File, FILE_MAX_BYTES, Errcode::MediaSizeOutOfLimit),
+            MediaType::Voice => media::Check::new(media::MediaType::Voice, VOICE_MAX_BYTES, Errcode::MediaSizeOutOfLimit),
         }
     }
-}
-
-/// Bytes of each AMR frame, its header byte included, by frame type (RFC 4867 §5.3): speech
-/// modes, then SID; 15 is NO_DATA (the header alone); the others are reserved.
-const AMR_NB_FRAME: [usize; 9] = [13, 14, 16, 18, 20, 21, 27, 32, 6];
-const AMR_WB_FRAME: [usize; 10] = [18, 24, 33, 37, 41, 47, 51, 59, 61, 6];
-/// Each frame is 20 ms of sound.
-const AMR_FRAME_MILLIS: u64 = 20;
-
-/// How long an AMR file (narrow- or wide-band storage format) plays: 20 ms per frame, a cut-off
-/// last frame included. Not AMR → 301017; a reserved frame type → 301016.
-pub fn amr_millis(data: &[u8]) -> Result<u64, Errcode> {
-    let (mut rest, sizes): (&[u8], &[usize]) = if let Some(r) = data.strip_prefix(b"#!AMR-WB\n") {
-        (r, &AMR_WB_FRAME)
-    } else if let Some(r) = data.strip_prefix(b"#!AMR\n") {
-        (r, &AMR_NB_FRAME)
-    } else {
-        return Err(Errcode::VoiceNotAmr);
-    };
-    let mut frames = 0;
-    while let Some(&header) = rest.first() {
-        let size = match usize::from((header >> 3) & 0x0f) {
-            15 => 1,
-            t => *sizes.get(t).ok_or(Errcode::InvalidVoiceFile)?,
-        };
-        rest = &rest[size.min(rest.len())..];
-        frames += 1;
-    }
-    Ok(frames * AMR_FRAME_MILLIS)
 }
 
 pub fn upload_view(media_type: MediaType, media_id: &str, created_at: i64) -> Map<String, Value> {
@@ -333,23 +293,30 @@ mod tests {
 
     #[test]
     fn upload_rules() {
+        let judged = |t: MediaType, data: &[u8]| {
+            let mut c = t.check();
+            c.feed(data)?;
+            c.finish().map(|_| ())
+        };
         assert_eq!(MediaType::parse(Some("image")), Err(Errcode::InvalidMediaType));
-        assert_eq!(MediaType::File.check(b"1234"), Err(Errcode::InvalidFileSize));
-        assert_eq!(MediaType::File.check(b"12345"), Ok(()));
-        assert_eq!(MediaType::File.check(&vec![0; FILE_MAX_BYTES + 1]), Err(Errcode::MediaSizeOutOfLimit));
-        assert_eq!(MediaType::Voice.check(b"#!AM"), Err(Errcode::InvalidFileSize));
-        assert_eq!(MediaType::Voice.check(b"RIFF...."), Err(Errcode::VoiceNotAmr));
-        assert_eq!(MediaType::Voice.check(&amr(b"#!AMR\n", 0x3c, 32, 3000)), Ok(()), "60 s");
-        assert_eq!(MediaType::Voice.check(&amr(b"#!AMR\n", 0x3c, 32, 3001)), Err(Errcode::VoicePlaytimeOutOfLimit));
+        assert_eq!(judged(MediaType::File, b"1234"), Err(Errcode::InvalidFileSize));
+        assert_eq!(judged(MediaType::File, b"12345"), Ok(()));
+        assert_eq!(judged(MediaType::File, &vec![0; FILE_MAX_BYTES as usize + 1]), Err(Errcode::MediaSizeOutOfLimit));
+        assert_eq!(judged(MediaType::Voice, b"#!AM"), Err(Errcode::InvalidFileSize));
+        assert_eq!(judged(MediaType::Voice, b"RIFF...."), Err(Errcode::VoiceNotAmr));
+        assert_eq!(judged(MediaType::Voice, &amr(b"#!AMR\n", 0x3c, 32, 3000)), Ok(()), "60 s");
+        assert_eq!(judged(MediaType::Voice, &amr(b"#!AMR\n", 0x3c, 32, 3001)), Err(Errcode::VoicePlaytimeOutOfLimit));
         assert_eq!(
-            MediaType::Voice.check(&amr(b"#!AMR\n", 0x7c, 1, 4000)),
+            judged(MediaType::Voice, &amr(b"#!AMR\n", 0x7c, 1, 4000)),
             Err(Errcode::VoicePlaytimeOutOfLimit),
             "NO_DATA frames play too"
         );
         let mut big = amr(b"#!AMR\n", 0x3c, 32, 1);
-        big.resize(VOICE_MAX_BYTES + 1, 0);
-        assert_eq!(MediaType::Voice.check(&big), Err(Errcode::MediaSizeOutOfLimit));
-        assert_eq!(MediaType::Voice.check(&amr(b"#!AMR\n", 0x48, 1, 2)), Err(Errcode::InvalidVoiceFile), "type 9 is reserved");
+        big.resize(VOICE_MAX_BYTES as usize + 1, 0);
+        assert_eq!(judged(MediaType::Voice, &big), Err(Errcode::MediaSizeOutOfLimit), "robots answer 45001, media/upload 40006");
+        assert_eq!(judged(MediaType::Voice, &amr(b"#!AMR\n", 0x48, 1, 2)), Err(Errcode::InvalidVoiceFile), "type 9 is reserved");
+        assert_eq!(judged(MediaType::Voice, b"#!AMR\n\x3c\x00"), Err(Errcode::InvalidVoiceFile), "cut inside a frame");
+        assert_eq!(judged(MediaType::Voice, &amr(b"#!AMR-WB\n", 0x44, 61, 10)), Ok(()), "wide-band 23.85 kbit/s frames");
     }
 
     /// An AMR file of `n` frames whose header byte is `header` and whose size is `size`.
@@ -362,12 +329,7 @@ mod tests {
     }
 
     #[test]
-    fn amr_lengths() {
-        assert_eq!(amr_millis(&amr(b"#!AMR\n", 0x3c, 32, 50)), Ok(1000), "12.2 kbit/s frames");
-        assert_eq!(amr_millis(&amr(b"#!AMR-WB\n", 0x44, 61, 10)), Ok(200), "wide-band 23.85 kbit/s frames");
-        assert_eq!(amr_millis(b"#!AMR\n\x3c\x00"), Ok(20), "a cut-off last frame counts");
-        assert_eq!(amr_millis(b"#!AMR\n"), Ok(0));
-        assert_eq!(amr_millis(b"#!AMR-WB\n\x5c"), Err(Errcode::InvalidVoiceFile), "wide-band type 11 is reserved");
+    fn keys_and_views() {
         assert_eq!(ChatKind::parse("appchat"), Some(ChatKind::AppChat));
         assert_eq!(ChatKind::parse("group"), None);
         assert_eq!(sender_key("k"), "robot:k");

@@ -1,31 +1,13 @@
 //! multipart/form-data bodies (uploads carry their file in a part named `media`), read with multer
-//! as they arrive: a file part is handed out piece by piece, never held whole unless asked.
+//! as they arrive: a file part is handed out piece by piece, never held whole.
 
 use axum::body::{Body, Bytes};
 use futures_util::{Stream, StreamExt};
-use std::convert::Infallible;
 use tokio::sync::mpsc;
 
 /// The most of a body read and thrown away after its upload was refused (or never looked at), so
 /// the client can finish sending and read the answer; a longer body has its connection closed.
 const DRAIN_LIMIT: usize = 256 * 1024 * 1024;
-
-/// One file part of an upload, held whole.
-pub struct Part {
-    pub filename: String,
-    pub data: Bytes,
-}
-
-/// The part called `name` of a body already read; `None` when the body is not multipart, is
-/// malformed or has no such part (the platform answers all three alike).
-pub async fn part(content_type: Option<&str>, body: Bytes, name: &str) -> Option<Part> {
-    let mut file = file(content_type, futures_util::stream::once(async move { Ok::<_, Infallible>(body) }), name, usize::MAX).await?;
-    let mut data = Vec::new();
-    while let Some(piece) = file.chunk().await.ok()? {
-        data.extend_from_slice(&piece);
-    }
-    Some(Part { filename: file.filename, data: data.into() })
-}
 
 /// A file part being read.
 pub struct FilePart {
@@ -99,23 +81,31 @@ impl BodyStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::convert::Infallible;
 
-    fn body(s: &'static [u8]) -> Bytes {
-        Bytes::from_static(s)
+    /// The part called `name` of a whole body, read to its end: (filename, bytes).
+    async fn part(content_type: Option<&str>, body: &'static [u8], name: &str) -> Option<(String, Vec<u8>)> {
+        let body = futures_util::stream::once(async move { Ok::<_, Infallible>(Bytes::from_static(body)) });
+        let mut file = file(content_type, body, name, usize::MAX).await?;
+        let mut data = Vec::new();
+        while let Some(piece) = file.chunk().await.ok()? {
+            data.extend_from_slice(&piece);
+        }
+        Some((file.filename, data))
     }
 
     #[tokio::test]
     async fn finds_the_named_part() {
         let form = b"--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nzzz\r\n--XyZ\r\nContent-Disposition: form-data; name=\"media\"; filename=\"a.txt\"; filelength=6\r\nContent-Type: application/octet-stream\r\n\r\nhello\n\r\n--XyZ--\r\n";
-        let p = part(Some("multipart/form-data; boundary=XyZ"), body(form), "media").await.unwrap();
-        assert_eq!((p.filename.as_str(), &p.data[..]), ("a.txt", &b"hello\n"[..]));
-        assert!(part(Some("application/json"), body(form), "media").await.is_none());
-        assert!(part(None, body(form), "media").await.is_none());
-        assert!(part(Some("multipart/form-data; boundary=XyZ"), body(form), "file").await.is_none());
-        assert!(part(Some("multipart/form-data; boundary=\"XyZ\""), body(b"--XyZ--\r\n"), "media").await.is_none());
-        assert!(part(Some("multipart/form-data; boundary=XyZ"), body(b"--XyZ\r\nContent-Disp"), "media").await.is_none(), "truncated");
+        let p = part(Some("multipart/form-data; boundary=XyZ"), form, "media").await.unwrap();
+        assert_eq!((p.0.as_str(), &p.1[..]), ("a.txt", &b"hello\n"[..]));
+        assert!(part(Some("application/json"), form, "media").await.is_none());
+        assert!(part(None, form, "media").await.is_none());
+        assert!(part(Some("multipart/form-data; boundary=XyZ"), form, "file").await.is_none());
+        assert!(part(Some("multipart/form-data; boundary=\"XyZ\""), b"--XyZ--\r\n", "media").await.is_none());
+        assert!(part(Some("multipart/form-data; boundary=XyZ"), b"--XyZ\r\nContent-Disp", "media").await.is_none(), "truncated");
         let cut = b"--XyZ\r\nContent-Disposition: form-data; name=\"media\"; filename=\"a.txt\"\r\n\r\nhello, and then noth";
-        assert!(part(Some("multipart/form-data; boundary=XyZ"), body(cut), "media").await.is_none(), "cut inside the file");
+        assert!(part(Some("multipart/form-data; boundary=XyZ"), cut, "media").await.is_none(), "cut inside the file");
     }
 
     #[tokio::test]

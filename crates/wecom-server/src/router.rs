@@ -65,11 +65,6 @@ impl Request {
         body::parse(body, dialect).map_err(|e| Failure::new(e, Some(dialect)))
     }
 
-    /// The body as it came, or `None` when it was over the limit.
-    pub fn raw(&self) -> Option<Bytes> {
-        self.body.clone()
-    }
-
     /// The body of an endpoint that streams it, once.
     pub fn take_upload(&self) -> Option<BodyStream> {
         self.upload.lock().ok()?.take()

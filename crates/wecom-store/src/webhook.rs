@@ -104,7 +104,7 @@ impl Store {
     }
 
     /// An upload of the robot's; returns the media_id.
-    pub async fn robot_upload(&self, key: &str, media_type: MediaType, filename: &str, length: usize, now: i64) -> Result<String> {
+    pub async fn robot_upload(&self, key: &str, media_type: MediaType, filename: &str, length: u64, now: i64) -> Result<String> {
         let media_id = new_media_id();
         sqlx::query(
             "INSERT INTO robot_media (media_id, robot_key, media_type, filename, length, created_at) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -210,7 +210,8 @@ async fn uploads(db: &Db) {
     assert_eq!(code(&upload(&s, &format!("key={key}&type=file"), "huge.bin", &huge).await), 45001, "over 20 MB");
     let minute = upload(&s, &format!("key={key}&type=voice"), "minute.amr", &amr(3000)).await;
     assert_eq!((code(&minute), minute["type"].as_str()), (0, Some("voice")), "60 s exactly: {minute}");
-    let voice = upload(&s, &format!("key={key}&type=voice"), "a.amr", b"#!AMR\n\x3c\x00").await;
+    assert_eq!(code(&upload(&s, &format!("key={key}&type=voice"), "cut.amr", b"#!AMR\n\x3c\x00").await), 301016, "cut inside a frame");
+    let voice = upload(&s, &format!("key={key}&type=voice"), "a.amr", &amr(1)).await;
     assert_eq!(voice["type"], "voice", "{voice}");
 
     let file = |id: &str| json!({ "msgtype": "file", "file": { "media_id": id } });

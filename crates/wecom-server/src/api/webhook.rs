@@ -37,13 +37,28 @@ pub async fn send(app: &App, req: &Request) -> Answer {
 }
 
 /// The file is judged before the key (observed live): an empty upload is 44001 whatever the key.
+/// The part is streamed through the checks and not kept: a robot's media is its name and size.
 pub async fn upload_media(app: &App, req: &Request) -> Answer {
-    let raw = req.raw().ok_or(fail(Errcode::InvalidFileSize))?;
-    let part = multipart::part(req.content_type.as_deref(), raw, "media").await;
-    let part = part.filter(|p| !p.data.is_empty()).ok_or(fail(Errcode::EmptyMediaData))?;
+    let empty = || fail(Errcode::EmptyMediaData);
+    let body = req.take_upload().ok_or_else(empty)?;
+    let mut part =
+        multipart::file(req.content_type.as_deref(), body.into_stream(), "media", req.endpoint.body_limit()).await.ok_or_else(empty)?;
+    let first = loop {
+        match part.chunk().await.map_err(|_| empty())? {
+            Some(piece) if piece.is_empty() => continue,
+            Some(piece) => break piece,
+            None => return Err(empty()),
+        }
+    };
     let robot = robot(app, req).await?;
     let media_type = MediaType::parse(req.query.get("type")).map_err(fail)?;
-    media_type.check(&part.data).map_err(fail)?;
-    let media_id = app.store.robot_upload(&robot.key, media_type, &part.filename, part.data.len(), req.now).await.map_err(internal)?;
+    let mut check = media_type.check();
+    check.feed(&first).map_err(fail)?;
+    while let Some(piece) = part.chunk().await.map_err(|_| empty())? {
+        check.feed(&piece).map_err(fail)?;
+    }
+    let size = check.size();
+    check.finish().map_err(fail)?;
+    let media_id = app.store.robot_upload(&robot.key, media_type, &part.filename, size, req.now).await.map_err(internal)?;
     Ok((Dialect::WeCom, upload_view(media_type, &media_id, req.now)))
 }
