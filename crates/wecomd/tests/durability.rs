@@ -7,10 +7,12 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// An app whose creation was answered: (agentid, secret, its first token once that was answered).
+type Acked = (i64, String, Option<String>);
+
 async fn acknowledged_writes_survive_kill_9(db: &Db) {
     let s = Arc::new(Server::start(db, &["--no-rate-limits"]).await);
-    // (agentid, secret, token) of every app whose creation and first token were answered.
-    let acked: Arc<Mutex<Vec<(i64, String, Option<String>)>>> = Arc::default();
+    let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut writers = vec![];
     for w in 0..4i64 {
