@@ -103,3 +103,13 @@ def raises(call, *args, **kwargs):
     with pytest.raises(WeChatClientException) as e:
         call(*args, **kwargs)
     return e.value
+
+
+# A JPEG by its signature: what media/upload and material/add_material take as an image.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + b"\x11" * 200 + b"\xff\xd9"
+
+
+def local(server, url):
+    """A download URL wechatpy built on the real host (https://qyapi.weixin.qq.com), on wecomd."""
+    assert url.startswith("https://qyapi.weixin.qq.com/cgi-bin/"), url
+    return url.replace("https://qyapi.weixin.qq.com", server.base_url)

@@ -3,15 +3,9 @@ on one corp, and the media ids messages send. wechatpy builds download URLs on t
 (https://qyapi.weixin.qq.com), so the tests swap in wecomd's address, as a user of the emulator
 has to; the path and query it builds are what wecomd serves."""
 
-from support import APP_AGENTID, APP_SECRET, GROUP_SECRET, assert_wecom_errmsg, raises
+from support import APP_AGENTID, APP_SECRET, GROUP_SECRET, JPEG, assert_wecom_errmsg, local, raises
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + b"\x11" * 200 + b"\xff\xd9"
 AMR = b"#!AMR\n" + (b"\x3c" + b"\x55" * 31) * 50  # one second
-
-
-def local(server, url):
-    assert url.startswith("https://qyapi.weixin.qq.com/cgi-bin/"), url
-    return url.replace("https://qyapi.weixin.qq.com", server.base_url)
 
 
 def test_upload_and_download(server):

@@ -190,7 +190,7 @@ pub fn parse_agentid_text(s: Option<&str>) -> Result<i64, Errcode> {
 /// What a caller wants to do with an app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Use {
-    /// agent/get.
+    /// agent/get; permanent material, for which use rights suffice.
     Read,
     /// agent/set, menu/*.
     Manage,

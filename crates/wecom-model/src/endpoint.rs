@@ -81,6 +81,13 @@ pub enum Endpoint {
     MediaUploadimg,
     MediaUploadByUrl,
     MediaGetUploadByUrlResult,
+    MaterialAddMpnews,
+    MaterialAddMaterial,
+    MaterialGet,
+    MaterialDel,
+    MaterialUpdateMpnews,
+    MaterialGetCount,
+    MaterialBatchget,
 }
 
 /// GET endpoints take everything from the query; POST endpoints a JSON body as well.
@@ -210,6 +217,13 @@ impl Endpoint {
         Endpoint::MediaUploadimg,
         Endpoint::MediaUploadByUrl,
         Endpoint::MediaGetUploadByUrlResult,
+        Endpoint::MaterialAddMpnews,
+        Endpoint::MaterialAddMaterial,
+        Endpoint::MaterialGet,
+        Endpoint::MaterialDel,
+        Endpoint::MaterialUpdateMpnews,
+        Endpoint::MaterialGetCount,
+        Endpoint::MaterialBatchget,
     ];
 
     pub fn spec(self) -> Spec {
@@ -293,6 +307,15 @@ impl Endpoint {
             // Large files by URL came with WeCom's customer contact (wecom-api.md §8.5).
             Endpoint::MediaUploadByUrl => ("media/upload_by_url", Post, AccessToken, Dialects::WeCom, Envelope),
             Endpoint::MediaGetUploadByUrlResult => ("media/get_upload_by_url_result", Post, AccessToken, Dialects::WeCom, Envelope),
+            // Permanent material: the 企业号 only (legacy-api.md §6); WeCom tokens get 48005 as for kf and card.
+            Endpoint::MaterialAddMpnews => ("material/add_mpnews", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::MaterialAddMaterial => ("material/add_material", Post, AccessToken, Dialects::Legacy, Envelope),
+            // A file, or an mpnews's JSON without the envelope (legacy-api.md §1.3).
+            Endpoint::MaterialGet => ("material/get", Get, AccessToken, Dialects::Legacy, Bare),
+            Endpoint::MaterialDel => ("material/del", Get, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::MaterialUpdateMpnews => ("material/update_mpnews", Post, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::MaterialGetCount => ("material/get_count", Get, AccessToken, Dialects::Legacy, Envelope),
+            Endpoint::MaterialBatchget => ("material/batchget", Post, AccessToken, Dialects::Legacy, Envelope),
         };
         let success_errmsg = match self {
             Endpoint::DepartmentCreate | Endpoint::UserCreate | Endpoint::TagCreate => "created",
@@ -301,7 +324,8 @@ impl Endpoint {
             | Endpoint::UserDelete
             | Endpoint::UserBatchdelete
             | Endpoint::TagDelete
-            | Endpoint::TagDeltagusers => "deleted",
+            | Endpoint::TagDeltagusers
+            | Endpoint::MaterialDel => "deleted",
             _ => "ok",
         };
         Spec { path, success_errmsg, method, credential, dialects, legacy_success }
@@ -347,7 +371,7 @@ impl Endpoint {
             Endpoint::WebhookSend => 4 * 1024 * 1024,
             Endpoint::WebhookUploadMedia => 21 * 1024 * 1024,
             // The largest file (20 MB) with room for the multipart framing around it.
-            Endpoint::MediaUpload => 21 * 1024 * 1024,
+            Endpoint::MediaUpload | Endpoint::MaterialAddMaterial => 21 * 1024 * 1024,
             Endpoint::MediaUploadimg => 3 * 1024 * 1024,
             _ => crate::body::BODY_LIMIT,
         }
@@ -356,12 +380,13 @@ impl Endpoint {
     /// Uploads whose body is streamed to the store as it arrives instead of being read whole
     /// first, so memory does not grow with the file (issue 6).
     pub fn streams_body(self) -> bool {
-        matches!(self, Endpoint::MediaUpload | Endpoint::MediaUploadimg | Endpoint::WebhookUploadMedia)
+        matches!(self, Endpoint::MediaUpload | Endpoint::MediaUploadimg | Endpoint::MaterialAddMaterial | Endpoint::WebhookUploadMedia)
     }
 
-    /// Endpoints whose success is a file, not JSON (media/get); their errors are JSON as usual.
+    /// Endpoints whose success is a file, not JSON (media/get; material/get, whose mpnews are
+    /// bare JSON); their errors are JSON as usual.
     pub fn answers_file(self) -> bool {
-        matches!(self, Endpoint::MediaGet | Endpoint::MediaGetJssdk)
+        matches!(self, Endpoint::MediaGet | Endpoint::MediaGetJssdk | Endpoint::MaterialGet)
     }
 
     /// What a caller whose dialect does not serve the endpoint is answered, or `None` when it
@@ -529,6 +554,22 @@ mod tests {
         assert!(Endpoint::MediaGet.answers_file() && Endpoint::MediaGetJssdk.answers_file());
         assert!(!Endpoint::MediaUploadByUrl.serves(Dialect::Legacy));
         assert_eq!(Endpoint::from_path("media/get/jssdk"), Some(Endpoint::MediaGetJssdk));
+    }
+
+    #[test]
+    fn permanent_material_is_legacy_only() {
+        let material: Vec<Endpoint> = Endpoint::ALL.iter().copied().filter(|e| e.path().starts_with("material/")).collect();
+        assert_eq!(material.len(), 7);
+        for e in material {
+            assert!(e.serves(Dialect::Legacy) && !e.serves(Dialect::WeCom), "{e:?}");
+            assert_eq!(e.refusal(Dialect::WeCom), Some(Errcode::ApiDeprecated), "{e:?}");
+        }
+        assert_eq!(Endpoint::MaterialDel.spec().success_errmsg, "deleted");
+        assert_eq!(Endpoint::MaterialUpdateMpnews.spec().success_errmsg, "ok");
+        assert!(Endpoint::MaterialAddMaterial.streams_body() && Endpoint::MaterialGet.answers_file());
+        assert_eq!(Endpoint::MaterialAddMaterial.body_limit(), Endpoint::MediaUpload.body_limit());
+        assert_eq!(Endpoint::from_path("material/update_news"), None, "wechatpy's path was never served");
+        assert_eq!(Endpoint::from_path("material/add_news"), None, "weixin4j's path was never served");
     }
 
     #[test]

@@ -211,6 +211,8 @@ pub enum Errcode {
     MiniprogramPageInvalid,
     ChatidNotExist,
     ChatNotCreatedByApp,
+    MaterialCountOutOfLimit,
+    MaterialNotVisible,
 }
 
 impl Errcode {
@@ -420,6 +422,9 @@ impl Errcode {
             Errcode::MiniprogramPageInvalid => 90204,
             Errcode::ChatidNotExist => 40050,
             Errcode::ChatNotCreatedByApp => 86008,
+            // The 企业号's own codes (legacy-api.md §0.5 tables); WeCom reused 45029 for oversized answers.
+            Errcode::MaterialCountOutOfLimit => 45028,
+            Errcode::MaterialNotVisible => 45029,
         }
     }
 
@@ -631,6 +636,9 @@ impl Errcode {
             Errcode::MiniprogramPageInvalid => "invalid miniprogram notice page",
             Errcode::ChatidNotExist => "chatid not exist",
             Errcode::ChatNotCreatedByApp => "chat not created by this app",
+            // The tables give only the Chinese titles (素材数量超过上限, media_id对该应用不可见).
+            Errcode::MaterialCountOutOfLimit => "material count out of limit",
+            Errcode::MaterialNotVisible => "media_id not visible to the agent",
         }
     }
 }
@@ -756,6 +764,8 @@ mod tests {
             (Errcode::CodeConsumed, 40099),
             (Errcode::TaskNotExist, 42016),
             (Errcode::ButtonNameMissing, 42020),
+            (Errcode::MaterialCountOutOfLimit, 45028),
+            (Errcode::MaterialNotVisible, 45029),
         ];
         for (e, c) in pairs {
             assert_eq!(e.code(), c, "{e:?}");

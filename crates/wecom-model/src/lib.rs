@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod endpoint;
 pub mod errcode;
 pub mod event;
+pub mod material;
 pub mod media;
 pub mod menu;
 pub mod message;

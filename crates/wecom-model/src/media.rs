@@ -303,9 +303,13 @@ impl Amr {
 }
 
 /// A new temporary media id: `1` and 43 URL-safe characters, the shape of the platform's
-/// (temporary ids start with `1`, legacy-api.md §6).
+/// (temporary ids start with `1`, permanent material ids with `2`, legacy-api.md §6).
 pub fn new_media_id() -> String {
-    format!("1{}", crate::credential::random_url_safe(43))
+    id_starting_with('1')
+}
+
+pub(crate) fn id_starting_with(first: char) -> String {
+    format!("{first}{}", crate::credential::random_url_safe(43))
 }
 
 /// The id in a media/uploadimg URL: 40 lowercase hex characters.
@@ -404,16 +408,17 @@ pub fn content_disposition(filename: &str) -> String {
     format!("attachment; filename*=utf-8''{encoded}")
 }
 
-/// The temporary media a checked message payload names: the media_id of image, voice, video and
-/// file; the thumb_media_id of mpnews articles and of a chat link (optional there). A 企业号 mpnews
-/// sent by its permanent material id names no temporary media.
+/// The media a checked message payload names: the media_id of image, voice, video and file; the
+/// thumb_media_id of mpnews articles and of a chat link (optional there); the media_id of a 企业号
+/// mpnews sent by its permanent material id.
 pub fn named_media<'a>(msgtype: &str, payload: &'a Value) -> Vec<&'a str> {
     let field = |v: &'a Value, k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
     match msgtype {
         "image" | "voice" | "video" | "file" => field(payload, "media_id").into_iter().collect(),
-        "mpnews" => {
-            payload.get("articles").and_then(Value::as_array).into_iter().flatten().filter_map(|a| field(a, "thumb_media_id")).collect()
-        }
+        "mpnews" => field(payload, "media_id")
+            .into_iter()
+            .chain(payload.get("articles").and_then(Value::as_array).into_iter().flatten().filter_map(|a| field(a, "thumb_media_id")))
+            .collect(),
         "link" => field(payload, "thumb_media_id").into_iter().collect(),
         _ => Vec::new(),
     }
@@ -598,7 +603,7 @@ mod tests {
         assert_eq!(named_media("video", &json!({ "media_id": "1v", "title": "t" })), vec!["1v"]);
         let mpnews = json!({ "articles": [{ "thumb_media_id": "1x" }, { "thumb_media_id": "1y" }] });
         assert_eq!(named_media("mpnews", &mpnews), vec!["1x", "1y"]);
-        assert!(named_media("mpnews", &json!({ "media_id": "2-material" })).is_empty(), "permanent material");
+        assert_eq!(named_media("mpnews", &json!({ "media_id": "2material" })), vec!["2material"], "permanent material");
         assert!(named_media("link", &json!({ "title": "t", "thumb_media_id": "" })).is_empty());
         assert!(named_media("text", &json!({ "content": "1a" })).is_empty());
     }

@@ -11,6 +11,7 @@ mod credential;
 mod department;
 mod event;
 mod fanout;
+mod material;
 mod media;
 mod member;
 mod menu;
@@ -27,6 +28,7 @@ pub use credential::{CredentialRow, TokenRow};
 pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
 pub use fanout::FanoutRow;
+pub use material::{Material, MpnewsRow};
 pub use media::{MediaJobRow, MediaKind, MediaRow, MediaSink, CHUNK_BYTES};
 pub use message::{Audience, Directory, InboxItem, MessageRow, NewMessage, Sender, Sent};
 pub use removed::{KfMessageRow, Stock};
@@ -208,6 +210,7 @@ impl Store {
             "media_chunks",
             "media",
             "media_jobs",
+            "material_mpnews",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }

@@ -1,11 +1,14 @@
-//! Temporary media, permanent pictures and upload_by_url jobs. Files are kept in the database in
-//! chunks of [`CHUNK_BYTES`], written as they arrive and read one chunk at a time, so neither an
-//! upload nor a download holds a whole file in memory, and every instance on one PostgreSQL
-//! serves the same files. Rules are `wecom_model::media`'s.
+//! Temporary media, permanent pictures, the files of permanent material (`material.rs` has the
+//! rest) and upload_by_url jobs. Files are kept in the database in chunks of [`CHUNK_BYTES`],
+//! written as they arrive and read one chunk at a time, so neither an upload nor a download holds
+//! a whole file in memory, and every instance on one PostgreSQL serves the same files. Rules are
+//! `wecom_model::media`'s.
 
+use crate::tag::Rule;
 use crate::{Result, Store};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use wecom_model::material::MaterialType;
 use wecom_model::media::{new_image_id, Format, JobStatus, MediaType, MEDIA_TTL};
 
 /// Bytes per stored chunk: big enough that a 20 MB file is 80 rows, small enough that a
@@ -21,6 +24,8 @@ pub enum MediaKind {
     Temporary,
     /// media/uploadimg and app logos: a permanent picture behind a URL.
     Image,
+    /// material/add_material: a 企业号 app's permanent material, by media_id.
+    Material { agentid: i64 },
 }
 
 impl MediaKind {
@@ -28,6 +33,14 @@ impl MediaKind {
         match self {
             MediaKind::Temporary => "temporary",
             MediaKind::Image => "image",
+            MediaKind::Material { .. } => "material",
+        }
+    }
+
+    fn agentid(self) -> i64 {
+        match self {
+            MediaKind::Material { agentid } => agentid,
+            MediaKind::Temporary | MediaKind::Image => 0,
         }
     }
 }
@@ -36,6 +49,8 @@ impl MediaKind {
 pub struct MediaRow {
     pub media_id: String,
     pub corpid: String,
+    /// The app a permanent material belongs to; 0 for other media.
+    pub agentid: i64,
     pub media_type: String,
     pub filename: String,
     pub content_type: String,
@@ -64,12 +79,14 @@ fn format_of(s: &str) -> Format {
     }
 }
 
-const MEDIA_COLUMNS: &str = "SELECT media_id, corpid, media_type, filename, content_type, format, size, created_at FROM media";
+pub(crate) const MEDIA_COLUMNS: &str =
+    "SELECT media_id, corpid, agentid, media_type, filename, content_type, format, size, created_at FROM media";
 
-fn media_of(r: &AnyRow) -> MediaRow {
+pub(crate) fn media_of(r: &AnyRow) -> MediaRow {
     MediaRow {
         media_id: r.get("media_id"),
         corpid: r.get("corpid"),
+        agentid: r.get("agentid"),
         media_type: r.get("media_type"),
         filename: r.get("filename"),
         content_type: r.get("content_type"),
@@ -83,6 +100,9 @@ fn media_of(r: &AnyRow) -> MediaRow {
 /// through [`MediaSink::commit`]. Dropped without a commit, it deletes what it wrote.
 pub struct MediaSink {
     store: Store,
+    corpid: String,
+    kind: MediaKind,
+    media_type: MediaType,
     media_id: String,
     buf: Vec<u8>,
     seq: i64,
@@ -123,20 +143,30 @@ impl MediaSink {
         Ok(())
     }
 
-    /// Writes what is left and makes the file visible, as `format` with `content_type`.
-    pub async fn commit(mut self, format: Format, content_type: &str) -> Result<MediaRow> {
+    /// Writes what is left and makes the file visible, as `format` with `content_type`. A permanent
+    /// material becomes visible only while its app has room for one more of its type (45028);
+    /// refused, the sink is dropped and removes what it wrote.
+    pub async fn commit(mut self, format: Format, content_type: &str) -> Result<Rule<MediaRow>> {
         self.flush().await?;
+        let mut tx = self.store.write.begin().await?;
+        if let MediaKind::Material { agentid } = self.kind {
+            let material_type = MaterialType::from(self.media_type);
+            if let Err(e) = self.store.room(&mut tx, &self.corpid, agentid, material_type).await? {
+                return Ok(Err(e));
+            }
+        }
         sqlx::query("UPDATE media SET complete = 1, format = $2, content_type = $3, size = $4 WHERE media_id = $1")
             .bind(&self.media_id)
             .bind(format_name(format))
             .bind(content_type)
             .bind(self.size as i64)
-            .execute(&self.store.write)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         self.committed = true;
         let sql = format!("{MEDIA_COLUMNS} WHERE media_id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&self.media_id).fetch_one(&self.store.write).await?;
-        Ok(media_of(&row))
+        Ok(Ok(media_of(&row)))
     }
 }
 
@@ -180,11 +210,12 @@ impl Store {
         now: i64,
     ) -> Result<MediaSink> {
         sqlx::query(
-            "INSERT INTO media (media_id, corpid, kind, media_type, format, filename, content_type, size, created_at, complete) \
-             VALUES ($1, $2, $3, $4, '', $5, '', 0, $6, 0)",
+            "INSERT INTO media (media_id, corpid, agentid, kind, media_type, format, filename, content_type, size, created_at, complete) \
+             VALUES ($1, $2, $3, $4, $5, '', $6, '', 0, $7, 0)",
         )
         .bind(media_id)
         .bind(corpid)
+        .bind(kind.agentid())
         .bind(kind.as_str())
         .bind(media_type.as_str())
         .bind(filename)
@@ -193,6 +224,9 @@ impl Store {
         .await?;
         Ok(MediaSink {
             store: self.clone(),
+            corpid: corpid.into(),
+            kind,
+            media_type,
             media_id: media_id.into(),
             buf: Vec::with_capacity(CHUNK_BYTES),
             seq: 0,
@@ -201,7 +235,7 @@ impl Store {
         })
     }
 
-    async fn delete_media(&self, media_id: &str) -> Result<()> {
+    pub(crate) async fn delete_media(&self, media_id: &str) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query("DELETE FROM media_chunks WHERE media_id = $1").bind(media_id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM media WHERE media_id = $1").bind(media_id).execute(&mut *tx).await?;
@@ -216,16 +250,6 @@ impl Store {
         let row =
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(media_id).bind(corpid).bind(now - MEDIA_TTL).fetch_optional(&self.read).await?;
         Ok(row.as_ref().map(media_of))
-    }
-
-    /// The first of `media_ids` that names no usable temporary media of the corp.
-    pub async fn missing_media<'a>(&self, corpid: &str, media_ids: &[&'a str], now: i64) -> Result<Option<&'a str>> {
-        for id in media_ids {
-            if self.media(corpid, id, now).await?.is_none() {
-                return Ok(Some(id));
-            }
-        }
-        Ok(None)
     }
 
     /// A permanent picture, by the id in its URL.

@@ -7,38 +7,9 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use sqlx::Connection;
 
 fn code(v: &Value) -> i64 {
     v["errcode"].as_i64().unwrap_or_else(|| panic!("no errcode: {v}"))
-}
-
-/// `seconds` of AMR-NB (12.2 kbit/s: 50 frames of 32 bytes a second).
-fn amr(seconds: usize) -> Vec<u8> {
-    let mut v = b"#!AMR\n".to_vec();
-    for _ in 0..seconds * 50 {
-        v.push(0x3c);
-        v.extend_from_slice(&[0x55u8; 31]);
-    }
-    v
-}
-
-const MP4: &[u8] = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom video bytes";
-
-/// Rows in `table`, read straight from the database.
-async fn rows(db: &Db, table: &str) -> i64 {
-    sqlx::any::install_default_drivers();
-    let mut c = sqlx::AnyConnection::connect(&db.url()).await.expect("database");
-    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&mut c).await.expect("count");
-    let _ = c.close().await;
-    n
-}
-
-async fn post_raw(s: &Server, path: &str, content_type: &str, body: Vec<u8>) -> Value {
-    let r = s.http().post(s.url(path)).header("content-type", content_type).body(body).send().await.expect("request");
-    assert_eq!(r.status(), 200, "{path}");
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
-    r.json().await.expect("json")
 }
 
 async fn download(s: &Server, token: &str, media_id: &str, range: Option<&str>) -> reqwest::Response {
@@ -69,14 +40,7 @@ async fn uploads_in_both_dialects(db: &Db) {
     assert!(l["created_at"].is_i64(), "{l}");
 
     // One corp, one set of media: the 企业号 token downloads what the WeCom app uploaded.
-    let r = download(&s, &legacy, &media_id, None).await;
-    assert_eq!(r.status(), 200);
-    let h = r.headers().clone();
-    assert_eq!(h["content-type"], "image/jpeg");
-    assert_eq!(h["content-disposition"], format!("attachment; filename=\"{media_id}.jpg\"").as_str());
-    assert_eq!(h["content-length"], JPEG.len().to_string().as_str());
-    assert_eq!(h["cache-control"], "no-cache, must-revalidate");
-    assert_eq!(&r.bytes().await.unwrap()[..], JPEG);
+    assert_jpeg_download(download(&s, &legacy, &media_id, None).await, &media_id).await;
 
     // A file keeps its name and the type its part declared; UTF-8 names travel as filename*.
     let (ct, mut body) = multipart("media", "季度报告.pdf", b"%PDF-1.4 a report");
@@ -151,15 +115,8 @@ async fn bad_uploads(db: &Db) {
     assert_eq!(code(&post_raw(&s, "/cgi-bin/media/upload?access_token=bad&type=file", &ct, body).await), 40014);
 
     // Nothing of the refused uploads is left (their chunks are removed as they fail).
-    let mut left = (0, 0);
-    for _ in 0..50 {
-        left = (rows(db, "media").await, rows(db, "media_chunks").await);
-        if left == (2, 2) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(left, (2, 2), "only the accepted voice and video remain, one chunk each");
+    let left = rows_when(db, &["media", "media_chunks"], &[2, 2]).await;
+    assert_eq!(left, [2, 2], "only the accepted voice and video remain, one chunk each");
 }
 
 async fn large_files_stream_in_chunks(db: &Db) {

@@ -100,7 +100,7 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     let agentid = chatting_app(app, caller).await?;
     let chat = own_chat(app, caller, agentid, text(&body, "chatid")).await?;
     let content = check_content(&body, Channel::AppChat).map_err(fail(caller))?;
-    super::media::require_named(app, req, caller, &content.msgtype, &content.payload).await?;
+    super::media::require_named(app, req, caller, None, &content.msgtype, &content.payload).await?;
     let msg = NewMessage {
         sender: Sender::Caller(caller.scope),
         agentid,

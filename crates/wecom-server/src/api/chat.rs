@@ -111,7 +111,7 @@ pub async fn clearnotify(app: &App, req: &Request, caller: &Caller) -> Fields {
 pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: Map<String, Value> = req.json(caller.dialect())?;
     let out = rules::send(&body).map_err(|e: ApiError| Failure::new(e, Some(caller.dialect())))?;
-    super::media::require_named(app, req, caller, &out.msgtype, &out.payload).await?;
+    super::media::require_named(app, req, caller, None, &out.msgtype, &out.payload).await?;
     let (sender, receiver) = conversation(app, caller, &out.sender, out.receiver).await?;
     let m = NewChatMessage { receiver: &receiver, author: Author::Api, sender: &sender, msgtype: &out.msgtype, payload: &out.payload };
     app.store.send_chat_message(&caller.corpid, &m, req.now).await.map_err(internal)?;

@@ -1,6 +1,7 @@
 //! Temporary media (wecom-api.md §8): media/upload, media/get (and /jssdk), media/uploadimg with
 //! the pictures wecomd serves itself, media/upload_by_url and its result. Limits, formats and
-//! answers are `wecom_model::media`'s; uploads stream from the request into the store.
+//! answers are `wecom_model::media`'s; uploads stream from the request into the store. The one
+//! upload path and the one download path serve the 企业号's permanent material too.
 
 use crate::auth::{internal, Caller};
 use crate::multipart;
@@ -14,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 use std::sync::Arc;
+use wecom_model::material::{is_material_id, new_material_id};
 use wecom_model::media::{
     self as rules, check_download, content_disposition, image_path, job_view, new_media_id, upload_view, uploadimg_view, ByUrl, Check,
     JobStatus, MediaType, Range,
@@ -29,7 +31,7 @@ fn fail(caller: &Caller) -> impl Fn(Errcode) -> Failure + '_ {
 
 /// Reads the `media` part of the request into the store as it arrives, checking it on the way.
 /// A refused or broken upload leaves nothing behind (the sink removes what it wrote).
-async fn receive(
+pub(crate) async fn receive(
     app: &App,
     req: &Request,
     caller: &Caller,
@@ -45,6 +47,7 @@ async fn receive(
     let id = match kind {
         MediaKind::Temporary => new_media_id(),
         MediaKind::Image => rules::new_image_id(),
+        MediaKind::Material { .. } => new_material_id(),
     };
     let mut sink = app.store.media_sink(&caller.corpid, &id, kind, media_type, &part.filename, req.now).await.map_err(internal)?;
     while let Some(piece) = part.chunk().await.map_err(|_| fail(Errcode::EmptyMediaData))? {
@@ -52,7 +55,7 @@ async fn receive(
         sink.write(&piece).await.map_err(internal)?;
     }
     let format = check.finish().map_err(&fail)?;
-    sink.commit(format, &format.content_type(part.content_type.as_deref())).await.map_err(internal)
+    sink.commit(format, &format.content_type(part.content_type.as_deref())).await.map_err(internal)?.map_err(fail)
 }
 
 /// media/upload?type=image|voice|video|file: the type is judged before the body is read.
@@ -81,13 +84,28 @@ pub(crate) async fn usable(app: &App, req: &Request, caller: &Caller, media_id: 
     app.store.media(&caller.corpid, media_id, req.now).await.map_err(internal)?.ok_or(fail(Errcode::InvalidMediaId))
 }
 
-/// Every temporary media a message names must be usable by the caller's corp (40007).
-pub(crate) async fn require_named(app: &App, req: &Request, caller: &Caller, msgtype: &str, payload: &Value) -> Result<(), Failure> {
-    let named = rules::named_media(msgtype, payload);
-    match app.store.missing_media(&caller.corpid, &named, req.now).await.map_err(internal)? {
-        Some(_) => Err(fail(caller)(Errcode::InvalidMediaId)),
-        None => Ok(()),
+/// Every media a message names must be usable: a temporary media of the caller's corp (40007), or
+/// when `owner` names the app a message may name permanent material of (`material_owner`), a
+/// material id (`2…`) of that app.
+pub(crate) async fn require_named(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+    owner: Option<i64>,
+    msgtype: &str,
+    payload: &Value,
+) -> Result<(), Failure> {
+    for id in rules::named_media(msgtype, payload) {
+        match owner.filter(|_| is_material_id(id)) {
+            Some(agentid) => {
+                super::material::owned(app, caller, agentid, Some(id)).await?;
+            }
+            None => {
+                usable(app, req, caller, Some(id)).await?;
+            }
+        }
     }
+    Ok(())
 }
 
 /// An app logo: a temporary image made permanent, served by wecomd (40007 for anything else).
@@ -107,10 +125,16 @@ pub async fn get(app: &App, req: &Request, caller: &Caller) -> Result<Response, 
     if req.endpoint == Endpoint::MediaGetJssdk && media.media_type != MediaType::Voice.as_str() {
         return Err(fail(caller)(Errcode::InvalidMediaId));
     }
+    download(app, req, caller, &media)
+}
+
+/// A stored file as a download (media/get, material/get): the Range asked for (830002 over 20 MB)
+/// and the name clients save it under.
+pub(crate) fn download(app: &App, req: &Request, caller: &Caller, media: &MediaRow) -> Result<Response, Failure> {
     let range = Range::parse(req.headers.get(header::RANGE).and_then(|h| h.to_str().ok()), media.size);
     check_download(range, media.size).map_err(fail(caller))?;
     let name = media.format.download_name(&media.media_id, &media.filename);
-    Ok(file_response(&app.store, &media, range, Some(&name)))
+    Ok(file_response(&app.store, media, range, Some(&name)))
 }
 
 /// GET /media/img/<image_id>: a picture from media/uploadimg or an app logo, to anyone with the
@@ -244,7 +268,7 @@ async fn fetch(store: &Store, corpid: &str, job: &ByUrl, now: i64) -> Result<Med
     if digest != job.md5 {
         return Err(Errcode::InvalidMd5.into());
     }
-    sink.commit(format, &format.content_type(served_type.as_deref())).await.map_err(busy)
+    Ok(sink.commit(format, &format.content_type(served_type.as_deref())).await.map_err(busy)??)
 }
 
 /// media/get_upload_by_url_result `{"jobid":…}`: unknown or missing jobid → 40058.

@@ -10,6 +10,7 @@ use crate::App;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use wecom_model::credential::Scope;
+use wecom_model::material::{material_owner, sent_mpnews};
 use wecom_model::message::{
     all_invalid, card_update_view, check_card_update, check_content, duplicate_interval, duplicate_key, flag, id_trans, id_trans_names,
     parse_agentid, parse_card_targets, parse_recipients, parse_taskcard_update, send_view, taskcard_update, Channel, Content, Invalid,
@@ -79,7 +80,11 @@ pub async fn send(app: &App, req: &Request, caller: &Caller) -> Fields {
     if named.all && content.msgtype == "miniprogram_notice" {
         return Err(fail(ApiError::with_detail(Errcode::InvalidRequestParameter, "miniprogram_notice does not take @all")));
     }
-    super::media::require_named(app, req, caller, &content.msgtype, &content.payload).await?;
+    let owner = material_owner(Channel::App(caller.dialect()), agentid);
+    super::media::require_named(app, req, caller, owner, &content.msgtype, &content.payload).await?;
+    if let Some(media_id) = sent_mpnews(&content.msgtype, &content.payload) {
+        content.payload = super::material::sent_articles(app, caller, agentid, media_id).await?;
+    }
 
     // Each named recipient the sender cannot reach is listed as invalid.
     let mut invalid = Invalid::default();

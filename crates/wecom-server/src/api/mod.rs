@@ -5,6 +5,7 @@ mod appchat;
 mod chat;
 mod department;
 mod ip;
+mod material;
 pub(crate) mod media;
 mod menu;
 mod message;
@@ -104,6 +105,12 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::MediaUploadimg => media::uploadimg(app, req, caller).await?,
         Endpoint::MediaUploadByUrl => media::upload_by_url(app, req, caller).await?,
         Endpoint::MediaGetUploadByUrlResult => media::get_upload_by_url_result(app, req, caller).await?,
+        Endpoint::MaterialAddMpnews => material::add_mpnews(app, req, caller).await?,
+        Endpoint::MaterialAddMaterial => material::add_material(app, req, caller).await?,
+        Endpoint::MaterialDel => material::del(app, req, caller).await?,
+        Endpoint::MaterialUpdateMpnews => material::update_mpnews(app, req, caller).await?,
+        Endpoint::MaterialGetCount => material::get_count(app, req, caller).await?,
+        Endpoint::MaterialBatchget => material::batchget(app, req, caller).await?,
         other => return Err(misrouted(other)),
     };
     Ok((caller.dialect(), fields))
@@ -113,6 +120,7 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
 pub async fn file_by_token(app: &App, req: &Request, caller: &Caller) -> Result<axum::response::Response, Failure> {
     match req.endpoint {
         Endpoint::MediaGet | Endpoint::MediaGetJssdk => media::get(app, req, caller).await,
+        Endpoint::MaterialGet => material::get(app, req, caller).await,
         other => Err(misrouted(other)),
     }
 }

@@ -373,3 +373,63 @@ pub fn multipart(field: &str, filename: &str, data: &[u8]) -> (String, Vec<u8>) 
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// `seconds` of AMR-NB (12.2 kbit/s: 50 frames of 32 bytes a second): what media/upload takes as a voice.
+pub fn amr(seconds: usize) -> Vec<u8> {
+    let mut v = b"#!AMR\n".to_vec();
+    for _ in 0..seconds * 50 {
+        v.push(0x3c);
+        v.extend_from_slice(&[0x55u8; 31]);
+    }
+    v
+}
+
+/// An `ftyp` box first: what media/upload takes as a video.
+pub const MP4: &[u8] = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom video bytes";
+
+/// Rows in `table` (SQL after FROM, so a WHERE may follow), read straight from the database.
+pub async fn rows(db: &Db, table: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let mut c = sqlx::AnyConnection::connect(&db.url()).await.expect("database");
+    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&mut c).await.expect("count");
+    let _ = c.close().await;
+    n
+}
+
+/// POST a raw body with its Content-Type (a multipart upload) and read the JSON answer.
+pub async fn post_raw(s: &Server, path: &str, content_type: &str, body: Vec<u8>) -> Value {
+    let r = s.http().post(s.url(path)).header("content-type", content_type).body(body).send().await.expect("request");
+    assert_eq!(r.status(), 200, "{path}");
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    r.json().await.expect("json")
+}
+
+/// Row counts of `tables` once they are `want` (a refused upload's rows are removed just after its
+/// answer), or as they are after 5 s.
+pub async fn rows_when(db: &Db, tables: &[&str], want: &[i64]) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for _ in 0..50 {
+        counts.clear();
+        for table in tables {
+            counts.push(rows(db, table).await);
+        }
+        if counts == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    counts
+}
+
+/// A whole download of [`JPEG`] stored as `media_id`, with the headers media/get sends (and
+/// material/get, which serves files the same way).
+pub async fn assert_jpeg_download(r: reqwest::Response, media_id: &str) {
+    assert_eq!(r.status(), 200);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "image/jpeg");
+    assert_eq!(h["content-disposition"], format!("attachment; filename=\"{media_id}.jpg\"").as_str());
+    assert_eq!(h["content-length"], JPEG.len().to_string().as_str());
+    assert_eq!(h["cache-control"], "no-cache, must-revalidate");
+    assert_eq!(h["accept-ranges"], "bytes");
+    assert_eq!(&r.bytes().await.unwrap()[..], JPEG);
+}
