@@ -1,7 +1,8 @@
 """Callbacks received by wechatpy's own receiver side, as an app developer writes it: a small
 http.server that verifies the URL and decrypts pushes with wechatpy.enterprise.crypto.WeChatCrypto,
 reads them with parse_message and answers member texts with create_reply, whose encrypted reply
-wecomd opens and delivers to the member's inbox."""
+wecomd opens and delivers to the member's inbox. The menu's picture and location buttons come
+out as wechatpy's own event classes."""
 
 import threading
 import time
@@ -9,9 +10,10 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from wechatpy.enterprise import create_reply, parse_message
+from wechatpy.enterprise import create_reply, events, parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.messages import UnknownMessage
 from wechatpy.utils import to_binary
 
 from support import APP_AGENTID, APP_SECRET, CORPID, SYNC_SECRET
@@ -131,3 +133,51 @@ def test_wechatpy_receiver_verifies_decrypts_and_replies(server, receiver):
     log = server.control("GET", f"/corps/{CORPID}/callbacks/deliveries?owner={owner}")
     text = next(d for d in log if "<MsgType><![CDATA[text]]></MsgType>" in d["xml"])
     assert text["state"] == "delivered" and "you said: hello" in text["attempts"][0]["reply_xml"], text
+
+
+def test_wechatpy_reads_picture_location_and_miniprogram_buttons(server, receiver):
+    owner = f"app:{APP_AGENTID}"
+    server.control("PUT", f"/corps/{CORPID}/callbacks/{owner}", json={"url": receiver.url, "token": TOKEN, "encodingaeskey": AES_KEY})
+    client = server.client(APP_SECRET)
+    menu = {
+        "button": [
+            {
+                "name": "Pics",
+                "sub_button": [
+                    {"type": "pic_sysphoto", "name": "Camera", "key": "cam"},
+                    {"type": "pic_photo_or_album", "name": "Album", "key": "album"},
+                    {"type": "pic_weixin", "name": "WeChat", "key": "wx"},
+                ],
+            },
+            {"type": "location_select", "name": "Where", "key": "loc"},
+            {"type": "view_miniprogram", "name": "Mini", "appid": "wx0123456789abcdef", "pagepath": "pages/index"},
+        ]
+    }
+    client.menu.create(APP_AGENTID, menu)
+    a, b = "1b5f7c23b5bf75682a53e7b6d163e185", "c4564632a4fab91378c39bea6aad6f9e"
+    member = f"/corps/{CORPID}/members/zhangsan/apps/{APP_AGENTID}"
+    for event in (
+        {"event": "pic_sysphoto", "key": "cam", "pic_md5_sums": [a]},
+        {"event": "pic_photo_or_album", "key": "album", "pic_md5_sums": [a, b]},
+        {"event": "pic_weixin", "key": "wx", "pic_md5_sums": [b]},
+        {"event": "location_select", "key": "loc", "location_x": 23.134521, "location_y": 113.358803, "label": "Guangzhou", "poiname": "Canton Tower"},
+        {"event": "view_miniprogram", "pagepath": "pages/index"},
+    ):
+        assert server.control("POST", member + "/events", json=event)["pushed"] is True
+
+    pushes = receiver.wait_for(5)
+    messages = [m for _, m in pushes]
+    sysphoto, album, weixin, location, mini = messages
+    assert isinstance(sysphoto, events.PicSysPhotoEvent) and isinstance(album, events.PicPhotoOrAlbumEvent), messages
+    assert isinstance(weixin, events.PicWeChatEvent) and isinstance(location, events.LocationSelectEvent), messages
+    for m in messages[:4]:
+        assert (m.source, m.target, m.agent) == ("zhangsan", CORPID, APP_AGENTID)
+    assert (sysphoto.key, sysphoto.count, sysphoto.pictures) == ("cam", 1, [{"PicMd5Sum": a}])
+    assert (album.key, album.count, album.pictures) == ("album", 2, [{"PicMd5Sum": a}, {"PicMd5Sum": b}])
+    assert (weixin.key, weixin.count, weixin.pictures) == ("wx", 1, [{"PicMd5Sum": b}])
+    assert location.key == "loc"
+    assert location.location == ("23.134521", "113.358803")
+    assert (location.scale, location.label, location.poiname) == ("15", "Guangzhou", "Canton Tower")
+    # wechatpy 1.8.18 has no class for view_miniprogram: parse_message reads it as UnknownMessage.
+    assert isinstance(mini, UnknownMessage)
+    assert (mini._data["Event"], mini._data["EventKey"], mini._data["AgentID"]) == ("view_miniprogram", "pages/index", str(APP_AGENTID))

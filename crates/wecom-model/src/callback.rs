@@ -8,7 +8,7 @@ use crate::scope::Range;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// URL verification: the receiver must echo within 1 s (§10.3).
 pub const VERIFY_TIMEOUT_MS: u64 = 1000;
@@ -150,14 +150,17 @@ const PLAIN: &[&str] = &[
     "Type",
 ];
 
-fn write(out: &mut String, e: &Element) {
+/// Groups whose children are all written in CDATA, numbers included (location_select's sample).
+const ALL_CDATA: &[&str] = &["SendLocationInfo"];
+
+fn write(out: &mut String, e: &Element, parent: &str) {
     match e {
         Element::Text(name, value) => {
             out.push_str(&format!("<{name}>"));
             if name == "ExtAttr" {
                 // Already the element's inner XML (user_fields::extattr_xml).
                 out.push_str(value);
-            } else if PLAIN.contains(&name.as_str()) {
+            } else if PLAIN.contains(&name.as_str()) && !ALL_CDATA.contains(&parent) {
                 out.push_str(&quick_xml::escape::escape(value.as_str()));
             } else {
                 // A CDATA section cannot hold "]]>": split it across two sections.
@@ -167,7 +170,7 @@ fn write(out: &mut String, e: &Element) {
         }
         Element::Group(name, children) => {
             out.push_str(&format!("<{name}>"));
-            children.iter().for_each(|c| write(out, c));
+            children.iter().for_each(|c| write(out, c, name));
             out.push_str(&format!("</{name}>"));
         }
     }
@@ -175,7 +178,7 @@ fn write(out: &mut String, e: &Element) {
 
 fn document(elements: &[Element]) -> String {
     let mut out = String::from("<xml>");
-    elements.iter().for_each(|e| write(&mut out, e));
+    elements.iter().for_each(|e| write(&mut out, e, "xml"));
     out.push_str("</xml>");
     out
 }
@@ -228,7 +231,8 @@ pub fn package_xml(corpid: &str, package: &ChatPackage) -> String {
     document(&e)
 }
 
-/// What a member did in an app, as its callback receives it: a message (with MsgId) or an event.
+/// What a member did in an app, as its callback receives it: a message (with MsgId) or an event;
+/// or a system event for one app (upload_media_job_finish).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberPush {
     pub agentid: i64,
@@ -236,13 +240,31 @@ pub struct MemberPush {
     pub msg_type: String,
     /// The elements between `MsgType` and `AgentID`.
     pub elements: Vec<Element>,
+    /// The elements after `AgentID`: `AppType` of location pushes, a card click's `SelectedItems`.
+    #[serde(default)]
+    pub after: Vec<Element>,
+    /// Whether the inner XML names the app. upload_media_job_finish does not (its sample has no
+    /// `AgentID`); the envelope does.
+    #[serde(default = "names_app")]
+    pub names_app: bool,
+}
+
+fn names_app() -> bool {
+    true
 }
 
 impl MemberPush {
+    fn new(agentid: i64, from: &str, msg_type: &str, elements: Vec<Element>, after: Vec<Element>) -> MemberPush {
+        MemberPush { agentid, from: from.into(), msg_type: msg_type.into(), elements, after, names_app: true }
+    }
+
     pub fn xml(&self, corpid: &str, at: i64) -> String {
         let mut e = head(corpid, &self.from, at, &self.msg_type);
         e.extend(self.elements.iter().cloned());
-        e.push(Element::text("AgentID", self.agentid));
+        if self.names_app {
+            e.push(Element::text("AgentID", self.agentid));
+        }
+        e.extend(self.after.iter().cloned());
         document(&e)
     }
 
@@ -271,17 +293,70 @@ pub enum MemberEvent {
     Click { key: String },
     #[serde(rename = "view")]
     View { url: String },
+    #[serde(rename = "view_miniprogram")]
+    ViewMiniprogram { pagepath: String },
     #[serde(rename = "scancode_push")]
     ScancodePush { key: String, #[serde(default = "qrcode")] scan_type: String, scan_result: String },
     #[serde(rename = "scancode_waitmsg")]
     ScancodeWaitmsg { key: String, #[serde(default = "qrcode")] scan_type: String, scan_result: String },
+    /// The pictures' MD5 sums (`PicMd5Sum`); left out, one made up.
+    #[serde(rename = "pic_sysphoto")]
+    PicSysphoto { key: String, #[serde(default)] pic_md5_sums: Vec<String> },
+    #[serde(rename = "pic_photo_or_album")]
+    PicPhotoOrAlbum { key: String, #[serde(default)] pic_md5_sums: Vec<String> },
+    #[serde(rename = "pic_weixin")]
+    PicWeixin { key: String, #[serde(default)] pic_md5_sums: Vec<String> },
+    #[serde(rename = "location_select")]
+    LocationSelect {
+        key: String,
+        location_x: f64,
+        location_y: f64,
+        #[serde(default = "scale")]
+        scale: i64,
+        #[serde(default)]
+        label: String,
+        #[serde(default)]
+        poiname: String,
+    },
     /// The member clicks a button of a template card it received (message/send's msgid).
     #[serde(rename = "template_card_event")]
     TemplateCardEvent { msgid: String, key: String, #[serde(default)] selected_items: Vec<SelectedItem> },
 }
 
+impl MemberEvent {
+    /// The `Event` the push carries.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MemberEvent::Subscribe => "subscribe",
+            MemberEvent::Unsubscribe => "unsubscribe",
+            MemberEvent::EnterAgent => "enter_agent",
+            MemberEvent::Location { .. } => "LOCATION",
+            MemberEvent::Click { .. } => "click",
+            MemberEvent::View { .. } => "view",
+            MemberEvent::ViewMiniprogram { .. } => "view_miniprogram",
+            MemberEvent::ScancodePush { .. } => "scancode_push",
+            MemberEvent::ScancodeWaitmsg { .. } => "scancode_waitmsg",
+            MemberEvent::PicSysphoto { .. } => "pic_sysphoto",
+            MemberEvent::PicPhotoOrAlbum { .. } => "pic_photo_or_album",
+            MemberEvent::PicWeixin { .. } => "pic_weixin",
+            MemberEvent::LocationSelect { .. } => "location_select",
+            MemberEvent::TemplateCardEvent { .. } => "template_card_event",
+        }
+    }
+}
+
 fn qrcode() -> String {
     "qrcode".into()
+}
+
+/// The pictures a member may send from one menu button: the system camera takes one; the album
+/// and WeChat's picker take up to 9 (WeChat's picker limit).
+fn pics_max(event: &str) -> usize {
+    if event == "pic_sysphoto" {
+        1
+    } else {
+        9
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -308,42 +383,63 @@ pub struct AppState<'a> {
     pub card: Option<&'a ClickedCard>,
 }
 
+/// `AppType` follows `AgentID` in location pushes (events and messages).
+fn app_type() -> Vec<Element> {
+    vec![Element::text("AppType", "wxwork")]
+}
+
 /// The push a member's event makes, `None` when the app asked for none (enter_agent without
 /// isreportenter, LOCATION without report_location_flag); `Err` for an event the member cannot
 /// cause (a menu key the app's menu lacks, a card it did not receive).
 pub fn event_push(agentid: i64, userid: &str, ev: &MemberEvent, app: &AppState) -> Result<Option<MemberPush>, String> {
+    let event = ev.name();
     let key = |k: &str| Element::text("EventKey", k);
-    let (event, elements) = match ev {
-        MemberEvent::Subscribe => ("subscribe", vec![key("")]),
-        MemberEvent::Unsubscribe => ("unsubscribe", vec![]),
+    let (elements, after) = match ev {
+        MemberEvent::Subscribe => (vec![key("")], vec![]),
+        MemberEvent::Unsubscribe => (vec![], vec![]),
         MemberEvent::EnterAgent if !app.report_enter => return Ok(None),
-        MemberEvent::EnterAgent => ("enter_agent", vec![key("")]),
+        MemberEvent::EnterAgent => (vec![key("")], vec![]),
         MemberEvent::Location { .. } if !app.report_location => return Ok(None),
         MemberEvent::Location { latitude, longitude, precision } => (
-            "LOCATION",
-            vec![
-                Element::text("Latitude", latitude),
-                Element::text("Longitude", longitude),
-                Element::text("Precision", precision),
-                Element::text("AppType", "wxwork"),
-            ],
+            vec![Element::text("Latitude", latitude), Element::text("Longitude", longitude), Element::text("Precision", precision)],
+            app_type(),
         ),
         MemberEvent::Click { key: k } => {
-            menu_has(app.menu, "click", "key", k)?;
-            ("click", vec![key(k)])
+            menu_has(app.menu, event, "key", k)?;
+            (vec![key(k)], vec![])
         }
         MemberEvent::View { url } => {
-            menu_has(app.menu, "view", "url", url)?;
-            ("view", vec![key(url)])
+            menu_has(app.menu, event, "url", url)?;
+            (vec![key(url)], vec![])
+        }
+        MemberEvent::ViewMiniprogram { pagepath } => {
+            menu_has(app.menu, event, "pagepath", pagepath)?;
+            (vec![key(pagepath)], vec![])
         }
         MemberEvent::ScancodePush { key: k, scan_type, scan_result } | MemberEvent::ScancodeWaitmsg { key: k, scan_type, scan_result } => {
-            let event = if matches!(ev, MemberEvent::ScancodePush { .. }) { "scancode_push" } else { "scancode_waitmsg" };
             menu_has(app.menu, event, "key", k)?;
             if scan_type != "qrcode" && scan_type != "barcode" {
                 return Err("scan_type is qrcode or barcode".into());
             }
             let info = vec![Element::text("ScanType", scan_type), Element::text("ScanResult", scan_result)];
-            (event, vec![key(k), Element::Group("ScanCodeInfo".into(), info)])
+            (vec![key(k), Element::Group("ScanCodeInfo".into(), info)], vec![])
+        }
+        MemberEvent::PicSysphoto { key: k, pic_md5_sums }
+        | MemberEvent::PicPhotoOrAlbum { key: k, pic_md5_sums }
+        | MemberEvent::PicWeixin { key: k, pic_md5_sums } => {
+            menu_has(app.menu, event, "key", k)?;
+            (vec![key(k), pics_info(event, pic_md5_sums)?], vec![])
+        }
+        MemberEvent::LocationSelect { key: k, location_x, location_y, scale, label, poiname } => {
+            menu_has(app.menu, event, "key", k)?;
+            let info = vec![
+                Element::text("Location_X", location_x),
+                Element::text("Location_Y", location_y),
+                Element::text("Scale", scale),
+                Element::text("Label", label),
+                Element::text("Poiname", poiname),
+            ];
+            (vec![key(k), Element::Group("SendLocationInfo".into(), info)], app_type())
         }
         MemberEvent::TemplateCardEvent { msgid, key: k, selected_items } => {
             let card = app.card.ok_or_else(|| format!("app {agentid} sent no template card {msgid}"))?;
@@ -354,12 +450,13 @@ pub fn event_push(agentid: i64, userid: &str, ev: &MemberEvent, app: &AppState) 
                 return Err(format!("template card {msgid} has no button or submit key {k:?}"));
             }
             let text = |field: &str| card.card.get(field).and_then(Value::as_str).unwrap_or_default().to_string();
-            let mut e = vec![
+            let e = vec![
                 key(k),
                 Element::text("TaskId", text("task_id")),
                 Element::text("CardType", text("card_type")),
                 Element::text("ResponseCode", &card.response_code),
             ];
+            let mut after = Vec::new();
             if !selected_items.is_empty() {
                 let items = selected_items
                     .iter()
@@ -371,14 +468,41 @@ pub fn event_push(agentid: i64, userid: &str, ev: &MemberEvent, app: &AppState) 
                         )
                     })
                     .collect();
-                e.push(Element::Group("SelectedItems".into(), items));
+                after.push(Element::Group("SelectedItems".into(), items));
             }
-            ("template_card_event", e)
+            (e, after)
         }
     };
     let mut all = vec![Element::text("Event", event)];
     all.extend(elements);
-    Ok(Some(MemberPush { agentid, from: userid.into(), msg_type: "event".into(), elements: all }))
+    Ok(Some(MemberPush::new(agentid, userid, "event", all, after)))
+}
+
+/// `SendPicsInfo`: `Count`, then `PicList` with one `item` per picture. MD5 sums are 32 hex digits.
+fn pics_info(event: &str, md5s: &[String]) -> Result<Element, String> {
+    let made_up;
+    let md5s = if md5s.is_empty() {
+        made_up = vec![format!("{:032x}", rand::random::<u128>())];
+        &made_up
+    } else {
+        md5s
+    };
+    let max = pics_max(event);
+    if md5s.len() > max {
+        return Err(format!("{event} sends 1 to {max} pictures"));
+    }
+    if let Some(bad) = md5s.iter().find(|m| m.len() != 32 || !m.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Err(format!("PicMd5Sum {bad:?} is not 32 hex digits"));
+    }
+    let items = md5s.iter().map(|m| Element::Group("item".into(), vec![Element::text("PicMd5Sum", m)])).collect();
+    Ok(Element::Group("SendPicsInfo".into(), vec![Element::text("Count", md5s.len()), Element::Group("PicList".into(), items)]))
+}
+
+/// upload_media_job_finish (wecom-api.md §8.5) for the app whose token started the job: from
+/// `sys`, the `JobId`, no `AgentID` (as the platform's sample).
+pub fn job_finish_push(agentid: i64, jobid: &str) -> MemberPush {
+    let elements = vec![Element::text("Event", "upload_media_job_finish"), Element::text("JobId", jobid)];
+    MemberPush { names_app: false, ..MemberPush::new(agentid, "sys", "event", elements, vec![]) }
 }
 
 /// Is there a menu button (or sub-button) of this type whose `field` is `value`?
@@ -457,7 +581,6 @@ pub fn message_push(agentid: i64, userid: &str, m: &MemberMessage) -> Result<Mem
                 Element::text("Location_Y", location_y),
                 Element::text("Scale", scale),
                 Element::text("Label", label),
-                Element::text("AppType", "wxwork"),
             ],
         ),
         MemberMessage::Link { title, description, url, pic_url } => (
@@ -467,7 +590,8 @@ pub fn message_push(agentid: i64, userid: &str, m: &MemberMessage) -> Result<Mem
     };
     let mut elements = elements;
     elements.push(Element::text("MsgId", crate::event::new_message_id()));
-    Ok(MemberPush { agentid, from: userid.into(), msg_type: msg_type.into(), elements })
+    let after = if msg_type == "location" { app_type() } else { vec![] };
+    Ok(MemberPush::new(agentid, userid, msg_type, elements, after))
 }
 
 /// What an event is, for routing.
@@ -558,8 +682,9 @@ pub fn answer(status: u16, body: &str, package_id: Option<&str>) -> Answer {
     }
 }
 
-/// A passive reply (§10.5) as it lands in the member's inbox: message/send's msgtype and
-/// payload.
+/// A passive reply (§10.5): a message for the member's inbox (message/send's msgtype and
+/// payload), or a change to the card the member clicked (update_button, update_template_card)
+/// as message/update_template_card's body would make it (`button` or `template_card`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub to_user: String,
@@ -567,8 +692,13 @@ pub struct Reply {
     pub content: Value,
 }
 
-/// Reads the decrypted reply XML. Replies that change a card (update_button,
-/// update_template_card) are refused here: they edit a card, they are no inbox message.
+impl Reply {
+    pub fn updates_card(&self) -> bool {
+        matches!(self.msgtype.as_str(), "update_button" | "update_template_card")
+    }
+}
+
+/// Reads the decrypted reply XML.
 pub fn parse_reply(xml: &str) -> Result<Reply, String> {
     let root = parse_tree(xml)?;
     let text = |name: &str| find(&root, &[name]).unwrap_or_default();
@@ -598,10 +728,74 @@ pub fn parse_reply(xml: &str) -> Result<Reply, String> {
             }
             json!({ "articles": articles })
         }
+        "update_button" => json!({ "button": { "replace_name": find(&root, &["Button", "ReplaceName"]).unwrap_or_default() } }),
+        "update_template_card" => json!({ "template_card": card_json(&children(&root, "TemplateCard")) }),
         "" => return Err("the reply has no MsgType".into()),
         other => return Err(format!("a {other} reply is not a message for the member's inbox")),
     };
     Ok(Reply { to_user: text("ToUserName"), msgtype, content })
+}
+
+/// A reply's `TemplateCard` as message/send's template_card: names from CamelCase to snake_case
+/// (`KeyName` keyname, `Appid` appid, `Pagepath` pagepath, `UserId` userid), every `…List`
+/// element an array of its repetitions, numbers and flags typed.
+fn card_json(elements: &[Element]) -> Value {
+    let mut card = Map::new();
+    for e in elements {
+        let (name, value) = match e {
+            Element::Text(name, text) => (name, typed(&json_key(name), text)),
+            Element::Group(name, kids) => (name, card_json(kids)),
+        };
+        let key = json_key(name);
+        if name.ends_with("List") {
+            if let Value::Array(list) = card.entry(key).or_insert_with(|| Value::Array(vec![])) {
+                list.push(value);
+            }
+        } else {
+            card.insert(key, value);
+        }
+    }
+    Value::Object(card)
+}
+
+fn json_key(name: &str) -> String {
+    match name {
+        "KeyName" => "keyname".into(),
+        "Appid" | "AppId" => "appid".into(),
+        "Pagepath" | "PagePath" => "pagepath".into(),
+        "UserId" | "Userid" => "userid".into(),
+        _ => {
+            let mut out = String::new();
+            for (i, c) in name.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    out.push('_');
+                }
+                out.push(c.to_ascii_lowercase());
+            }
+            out
+        }
+    }
+}
+
+/// A card field's text as the JSON type message/send takes.
+fn typed(key: &str, text: &str) -> Value {
+    let number = match key {
+        "type" | "desc_color" | "style" | "mode" => text.parse::<i64>().ok().map(Value::from),
+        "aspect_ratio" => text.parse::<f64>().ok().map(Value::from),
+        _ => None,
+    };
+    let flag = match (key, text) {
+        ("is_checked" | "disable", "true" | "1") => Some(Value::Bool(true)),
+        ("is_checked" | "disable", "false" | "0") => Some(Value::Bool(false)),
+        _ => None,
+    };
+    number.or(flag).unwrap_or_else(|| Value::from(text))
+}
+
+/// The `ResponseCode` of a template_card_event push: the card a card-update reply changes.
+pub fn clicked_response_code(xml: &str) -> Option<String> {
+    let root = parse_tree(xml).ok()?;
+    (find(&root, &["Event"]).as_deref() == Some("template_card_event")).then(|| find(&root, &["ResponseCode"])).flatten()
 }
 
 /// The `FromUserName` of a push's inner XML: who a passive reply goes back to.
@@ -746,7 +940,7 @@ mod tests {
     #[test]
     fn cdata_terminators_are_split() {
         let mut out = String::new();
-        write(&mut out, &Element::text("Content", "a]]>b"));
+        write(&mut out, &Element::text("Content", "a]]>b"), "xml");
         assert_eq!(out, "<Content><![CDATA[a]]]]><![CDATA[>b]]></Content>");
         let parsed = parse_tree(&format!("<xml>{out}<MsgType>text</MsgType></xml>")).unwrap();
         assert_eq!(find(&parsed, &["Content"]).as_deref(), Some("a]]>b"));
@@ -807,13 +1001,75 @@ mod tests {
     }
 
     #[test]
+    fn picture_location_and_miniprogram_buttons_render_as_the_samples() {
+        let menu = json!([{ "name": "Pics", "sub_button": [{ "type": "pic_sysphoto", "name": "Camera", "key": "cam" },
+                                                            { "type": "pic_photo_or_album", "name": "Album", "key": "album" },
+                                                            { "type": "pic_weixin", "name": "WeChat", "key": "wx" }] },
+                          { "type": "location_select", "name": "Where", "key": "loc" },
+                          { "type": "view_miniprogram", "name": "Mini", "appid": "wx1", "pagepath": "pages/index" }]);
+        let push = |ev: Value| event_push(1, "zhangsan", &serde_json::from_value(ev).unwrap(), &app(Some(&menu), None));
+        let md5 = "1b5f7c23b5bf75682a53e7b6d163e185";
+        let xml = push(json!({ "event": "pic_sysphoto", "key": "cam", "pic_md5_sums": [md5] })).unwrap().unwrap().xml("ww", 1408090816);
+        assert_eq!(
+            xml,
+            format!(
+                "<xml><ToUserName><![CDATA[ww]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>1408090816</CreateTime>\
+                 <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[pic_sysphoto]]></Event><EventKey><![CDATA[cam]]></EventKey>\
+                 <SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum><![CDATA[{md5}]]></PicMd5Sum></item></PicList></SendPicsInfo>\
+                 <AgentID>1</AgentID></xml>"
+            )
+        );
+        let two = push(json!({ "event": "pic_weixin", "key": "wx", "pic_md5_sums": [md5, "c4564632a4fab91378c39bea6aad6f9e"] })).unwrap().unwrap().xml("ww", 1);
+        assert!(two.contains("<Count>2</Count><PicList><item><PicMd5Sum><![CDATA[1b5f"), "{two}");
+        assert!(two.contains("</PicMd5Sum></item><item><PicMd5Sum><![CDATA[c456"), "{two}");
+        // Left out, one picture with a made-up sum.
+        let one = push(json!({ "event": "pic_photo_or_album", "key": "album" })).unwrap().unwrap();
+        let Element::Group(_, info) = &one.elements[2] else { panic!("{one:?}") };
+        assert_eq!(info[0], Element::text("Count", 1));
+        assert!(push(json!({ "event": "pic_sysphoto", "key": "cam", "pic_md5_sums": [md5, md5] })).unwrap_err().contains("1 to 1"));
+        assert!(push(json!({ "event": "pic_weixin", "key": "wx", "pic_md5_sums": ["xyz"] })).unwrap_err().contains("32 hex"));
+        assert!(push(json!({ "event": "pic_weixin", "key": "cam" })).unwrap_err().contains("no pic_weixin button"), "the key is another type's");
+
+        let loc = json!({ "event": "location_select", "key": "loc", "location_x": 23.0, "location_y": 113.0, "label": " 广州市海珠区客村艺苑路 106号" });
+        assert_eq!(
+            push(loc).unwrap().unwrap().xml("ww", 1408091189),
+            "<xml><ToUserName><![CDATA[ww]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>1408091189</CreateTime>\
+             <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[location_select]]></Event><EventKey><![CDATA[loc]]></EventKey>\
+             <SendLocationInfo><Location_X><![CDATA[23]]></Location_X><Location_Y><![CDATA[113]]></Location_Y><Scale><![CDATA[15]]></Scale>\
+             <Label><![CDATA[ 广州市海珠区客村艺苑路 106号]]></Label><Poiname><![CDATA[]]></Poiname></SendLocationInfo>\
+             <AgentID>1</AgentID><AppType><![CDATA[wxwork]]></AppType></xml>"
+        );
+        let mini = push(json!({ "event": "view_miniprogram", "pagepath": "pages/index" })).unwrap().unwrap().xml("ww", 1);
+        assert!(mini.ends_with("<Event><![CDATA[view_miniprogram]]></Event><EventKey><![CDATA[pages/index]]></EventKey><AgentID>1</AgentID></xml>"), "{mini}");
+        assert!(push(json!({ "event": "view_miniprogram", "pagepath": "pages/other" })).is_err());
+    }
+
+    #[test]
+    fn job_finish_names_the_job_not_the_app() {
+        let p = job_finish_push(1000002, "jobid_S0Mrnndv");
+        assert_eq!(
+            p.xml("wwCORPID", 1425284517),
+            "<xml><ToUserName><![CDATA[wwCORPID]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>1425284517</CreateTime>\
+             <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[upload_media_job_finish]]></Event><JobId><![CDATA[jobid_S0Mrnndv]]></JobId></xml>"
+        );
+        // Stored pushes from before `after` and `names_app` existed still read, naming the app.
+        let old: MemberPush = serde_json::from_value(json!({ "agentid": 7, "from": "u", "msg_type": "text", "elements": [["Content", "x"]] })).unwrap();
+        assert!(old.xml("ww", 1).ends_with("<Content><![CDATA[x]]></Content><AgentID>7</AgentID></xml>"));
+        let stored: MemberPush = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(stored, p);
+    }
+
+    #[test]
     fn flags_decide_enter_and_location() {
         let loc = MemberEvent::Location { latitude: 23.1, longitude: 113.3, precision: 65.0 };
         assert_eq!(event_push(1, "u", &loc, &app(None, None)), Ok(None));
         assert_eq!(event_push(1, "u", &MemberEvent::EnterAgent, &app(None, None)), Ok(None));
         let on = AppState { report_location: true, report_enter: true, menu: None, card: None };
         let xml = event_push(1, "u", &loc, &on).unwrap().unwrap().xml("ww", 1);
-        assert!(xml.contains("<Latitude>23.1</Latitude><Longitude>113.3</Longitude><Precision>65</Precision><AppType><![CDATA[wxwork]]></AppType>"), "{xml}");
+        assert!(
+            xml.ends_with("<Latitude>23.1</Latitude><Longitude>113.3</Longitude><Precision>65</Precision><AgentID>1</AgentID><AppType><![CDATA[wxwork]]></AppType></xml>"),
+            "{xml}"
+        );
         assert!(event_push(1, "u", &MemberEvent::EnterAgent, &on).unwrap().is_some());
         let sub = event_push(1, "u", &MemberEvent::Subscribe, &app(None, None)).unwrap().unwrap();
         assert_eq!(sub.elements, vec![Element::text("Event", "subscribe"), Element::text("EventKey", "")]);
@@ -835,7 +1091,7 @@ mod tests {
         };
         let xml = event_push(1000002, "zhangsan", &ev, &app(None, Some(&card))).unwrap().unwrap().xml("ww", 1);
         assert!(xml.contains("<EventKey><![CDATA[submit_key]]></EventKey><TaskId><![CDATA[task_123]]></TaskId><CardType><![CDATA[vote_interaction]]></CardType><ResponseCode><![CDATA[RC]]></ResponseCode>"), "{xml}");
-        assert!(xml.contains("<SelectedItems><SelectedItem><QuestionKey><![CDATA[q1]]></QuestionKey><OptionIds><OptionId><![CDATA[opt_a]]></OptionId><OptionId><![CDATA[opt_b]]></OptionId></OptionIds></SelectedItem></SelectedItems>"), "{xml}");
+        assert!(xml.ends_with("<ResponseCode><![CDATA[RC]]></ResponseCode><AgentID>1000002</AgentID><SelectedItems><SelectedItem><QuestionKey><![CDATA[q1]]></QuestionKey><OptionIds><OptionId><![CDATA[opt_a]]></OptionId><OptionId><![CDATA[opt_b]]></OptionId></OptionIds></SelectedItem></SelectedItems></xml>"), "{xml}");
         let other = MemberEvent::TemplateCardEvent { msgid: "m".into(), key: "nope".into(), selected_items: vec![] };
         assert!(event_push(1, "u", &other, &app(None, Some(&card))).unwrap_err().contains("no button"));
         let unseen = ClickedCard { received: false, ..card };
@@ -849,7 +1105,9 @@ mod tests {
         assert!(p.msgid().is_some_and(|id| id.len() >= 18));
         assert!(p.xml("ww", 1).contains("<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hello]]></Content><MsgId>"));
         let loc: MemberMessage = serde_json::from_value(json!({ "msgtype": "location", "location_x": 23.13, "location_y": 113.27, "label": "here" })).unwrap();
-        assert!(message_push(1, "u", &loc).unwrap().xml("ww", 1).contains("<Location_X>23.13</Location_X><Location_Y>113.27</Location_Y><Scale>15</Scale><Label><![CDATA[here]]></Label>"));
+        let xml = message_push(1, "u", &loc).unwrap().xml("ww", 1);
+        assert!(xml.contains("<Location_X>23.13</Location_X><Location_Y>113.27</Location_Y><Scale>15</Scale><Label><![CDATA[here]]></Label><MsgId>"), "{xml}");
+        assert!(xml.ends_with("<AgentID>1</AgentID><AppType><![CDATA[wxwork]]></AppType></xml>"), "{xml}");
         let voice: MemberMessage = serde_json::from_value(json!({ "msgtype": "voice", "format": "mp3" })).unwrap();
         assert!(message_push(1, "u", &voice).is_err());
         assert!(serde_json::from_value::<MemberMessage>(json!({ "msgtype": "file" })).is_err());
@@ -900,6 +1158,55 @@ mod tests {
     }
 
     #[test]
+    fn card_replies_read_as_update_template_card_bodies() {
+        let r = parse_reply("<xml><ToUserName><![CDATA[zhangsan]]></ToUserName><FromUserName><![CDATA[ww]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[update_button]]></MsgType><Button><ReplaceName><![CDATA[Done]]></ReplaceName></Button></xml>").unwrap();
+        assert!(r.updates_card());
+        assert_eq!(r.content, json!({ "button": { "replace_name": "Done" } }));
+        let xml = "<xml><ToUserName>zhangsan</ToUserName><MsgType><![CDATA[update_template_card]]></MsgType><TemplateCard>\
+                   <CardType><![CDATA[vote_interaction]]></CardType><Source><IconUrl><![CDATA[https://e.com/i.png]]></IconUrl><Desc><![CDATA[d]]></Desc><DescColor>1</DescColor></Source>\
+                   <MainTitle><Title><![CDATA[Voted]]></Title></MainTitle><TaskId><![CDATA[task_1]]></TaskId>\
+                   <HorizontalContentList><KeyName><![CDATA[k1]]></KeyName><Value><![CDATA[v1]]></Value></HorizontalContentList>\
+                   <HorizontalContentList><KeyName><![CDATA[k2]]></KeyName><Type>3</Type><UserId><![CDATA[lisi]]></UserId></HorizontalContentList>\
+                   <CardAction><Type>2</Type><Appid><![CDATA[wx1]]></Appid><Pagepath><![CDATA[p]]></Pagepath></CardAction>\
+                   <Checkbox><QuestionKey><![CDATA[q1]]></QuestionKey><Disable>true</Disable><Mode>1</Mode>\
+                   <OptionList><Id><![CDATA[a]]></Id><Text><![CDATA[A]]></Text><IsChecked>true</IsChecked></OptionList>\
+                   <OptionList><Id><![CDATA[b]]></Id><Text><![CDATA[B]]></Text><IsChecked>false</IsChecked></OptionList></Checkbox>\
+                   <SubmitButton><Text><![CDATA[Go]]></Text><Key><![CDATA[submit]]></Key></SubmitButton><ReplaceText><![CDATA[Thanks]]></ReplaceText>\
+                   </TemplateCard></xml>";
+        let r = parse_reply(xml).unwrap();
+        assert!(r.updates_card());
+        assert_eq!(
+            r.content,
+            json!({ "template_card": {
+                "card_type": "vote_interaction",
+                "source": { "icon_url": "https://e.com/i.png", "desc": "d", "desc_color": 1 },
+                "main_title": { "title": "Voted" },
+                "task_id": "task_1",
+                "horizontal_content_list": [{ "keyname": "k1", "value": "v1" }, { "keyname": "k2", "type": 3, "userid": "lisi" }],
+                "card_action": { "type": 2, "appid": "wx1", "pagepath": "p" },
+                "checkbox": { "question_key": "q1", "disable": true, "mode": 1,
+                              "option_list": [{ "id": "a", "text": "A", "is_checked": true }, { "id": "b", "text": "B", "is_checked": false }] },
+                "submit_button": { "text": "Go", "key": "submit" },
+                "replace_text": "Thanks",
+            } })
+        );
+        // The body is one message/update_template_card would take.
+        let sent = json!({ "card_type": "vote_interaction" });
+        assert!(crate::message::check_card_update(r.content.as_object().unwrap(), &sent).is_ok());
+        let text = parse_reply("<xml><MsgType>text</MsgType><Content>x</Content></xml>").unwrap();
+        assert!(!text.updates_card());
+        let click = event_push(
+            1,
+            "u",
+            &MemberEvent::TemplateCardEvent { msgid: "m".into(), key: "submit_key".into(), selected_items: vec![] },
+            &app(None, Some(&ClickedCard { card: json!({ "submit_button": { "key": "submit_key" } }), response_code: "RC9".into(), received: true })),
+        );
+        assert_eq!(clicked_response_code(&click.unwrap().unwrap().xml("ww", 1)).as_deref(), Some("RC9"));
+        let other = message_push(1, "u", &MemberMessage::Text { content: "hi".into() }).unwrap();
+        assert_eq!(clicked_response_code(&other.xml("ww", 1)), None);
+    }
+
+    #[test]
     fn replies_become_inbox_messages() {
         let r = parse_reply("<xml><ToUserName><![CDATA[zhangsan]]></ToUserName><FromUserName><![CDATA[ww]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi &amp; bye]]></Content><AgentID>1</AgentID></xml>").unwrap();
         assert_eq!((r.to_user.as_str(), r.msgtype.as_str(), r.content.clone()), ("zhangsan", "text", json!({ "content": "hi &amp; bye" })));
@@ -908,8 +1215,8 @@ mod tests {
         let r = parse_reply("<xml><ToUserName>u</ToUserName><MsgType>image</MsgType><Image><MediaId>m1</MediaId></Image></xml>").unwrap();
         assert_eq!(r.content, json!({ "media_id": "m1" }));
         assert_eq!(from_user("<xml><ToUserName>ww</ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName></xml>").as_deref(), Some("zhangsan"));
-        assert!(parse_reply("<xml><MsgType>update_button</MsgType></xml>").unwrap_err().contains("update_button"));
         assert!(parse_reply("<xml><MsgType>text</MsgType>").is_err());
+        assert!(parse_reply("<xml><MsgType>music</MsgType></xml>").unwrap_err().contains("music"));
         assert!(parse_reply("<xml><MsgType>news</MsgType><Articles></Articles></xml>").is_err());
     }
 }

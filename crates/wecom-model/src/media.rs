@@ -424,6 +424,10 @@ pub fn named_media<'a>(msgtype: &str, payload: &'a Value) -> Vec<&'a str> {
     }
 }
 
+/// Runs an upload_by_url job may take: one, and two more after instances stopped under it. A job
+/// whose runs keep being cut off fails with -1 rather than being fetched for ever.
+pub const JOB_ATTEMPTS: i64 = 3;
+
 /// media/upload_by_url (wecom-api.md §8.5): what the job fetches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ByUrl {

@@ -3,12 +3,14 @@
 //! are `wecom_model::callback`'s; claiming and logging deliveries is the store's.
 
 use crate::App;
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 use wecom_crypto::MsgCrypt;
 use wecom_model::callback::{self, Answer, Owner, Settings};
 use wecom_model::credential::Scope;
+use wecom_model::message::check_card_update;
 use wecom_store::{Attempt, Audience, Claimed, Directory, NewMessage, Sender, Settle, StoreError};
 
 /// A delivery is held this long by the worker that claimed it: the 5 s push timeout plus room
@@ -20,19 +22,12 @@ const POLL: Duration = Duration::from_millis(100);
 const CLAIM: i64 = 64;
 
 pub(crate) struct Deliverer {
-    http: reqwest::Client,
-    /// This process, as claims and the delivery log name it.
-    instance: String,
     wake: Notify,
 }
 
 impl Deliverer {
     pub fn new() -> Deliverer {
-        Deliverer {
-            http: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap_or_default(),
-            instance: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
-            wake: Notify::new(),
-        }
+        Deliverer { wake: Notify::new() }
     }
 
     /// Something to deliver may be waiting (a member action, a settled push).
@@ -53,6 +48,18 @@ fn with_query(url: &str, params: &[(&str, &str)]) -> String {
     format!("{url}{sep}{query}")
 }
 
+/// An outgoing request's error with the causes reqwest keeps apart (a refused connection, the
+/// certificate TLS did not trust), for the log and the 40057 reason.
+pub(crate) fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
 /// The platform's URL verification (§10.3): a GET with an encrypted echostr, which the receiver
 /// must answer with the plaintext within 1 s. `Err` says why it failed.
 pub async fn verify(app: &App, corpid: &str, s: &Settings) -> Result<(), String> {
@@ -65,13 +72,12 @@ pub async fn verify(app: &App, corpid: &str, s: &Settings) -> Result<(), String>
         &[("msg_signature", &e.msg_signature), ("timestamp", &timestamp), ("nonce", &nonce), ("echostr", &e.echostr)],
     );
     let r = app
-        .deliverer
         .http
         .get(url)
         .timeout(Duration::from_millis(callback::VERIFY_TIMEOUT_MS))
         .send()
         .await
-        .map_err(|e| if e.is_timeout() { "no answer within 1 s".to_string() } else { format!("request failed: {e}") })?;
+        .map_err(|e| if e.is_timeout() { "no answer within 1 s".to_string() } else { format!("request failed: {}", causes(&e)) })?;
     let status = r.status().as_u16();
     let body = r.bytes().await.map_err(|e| format!("reading the answer failed: {e}"))?;
     if status != 200 {
@@ -99,7 +105,7 @@ pub fn spawn(app: Arc<App>) {
 async fn pass(app: &Arc<App>) -> Result<(), StoreError> {
     let now = now_ms();
     app.store.route_events(now).await?;
-    for d in app.store.claim_deliveries(&app.deliverer.instance, now, LEASE_MS, CLAIM).await? {
+    for d in app.store.claim_deliveries(&app.instance, now, LEASE_MS, CLAIM).await? {
         let app = app.clone();
         tokio::spawn(async move {
             let done = push(&app, &d).await;
@@ -140,7 +146,7 @@ async fn push(app: &App, d: &Claimed) -> Result<(), StoreError> {
             }
         }
     };
-    if !app.store.finish_attempt(&app.deliverer.instance, d, &attempt, settle).await? {
+    if !app.store.finish_attempt(&app.instance, d, &attempt, settle).await? {
         tracing::warn!("callback delivery {}: the lease ran out before the attempt was logged", d.id);
     }
     Ok(())
@@ -156,7 +162,6 @@ async fn post(app: &App, d: &Claimed, attempt: &mut Attempt) -> Result<Answer, S
     let push = crypt.push(&d.owner.agent_id(), &d.xml, &timestamp, &d.nonce).map_err(|e| e.to_string())?;
     let url = with_query(&cfg.url, &[("msg_signature", &push.msg_signature), ("timestamp", &timestamp), ("nonce", &d.nonce)]);
     let r = app
-        .deliverer
         .http
         .post(url)
         .header("content-type", "text/xml")
@@ -164,7 +169,7 @@ async fn post(app: &App, d: &Claimed, attempt: &mut Attempt) -> Result<Answer, S
         .timeout(Duration::from_millis(callback::PUSH_TIMEOUT_MS))
         .send()
         .await
-        .map_err(|e| if e.is_timeout() { "no answer within 5 s".to_string() } else { format!("request failed: {e}") })?;
+        .map_err(|e| if e.is_timeout() { "no answer within 5 s".to_string() } else { format!("request failed: {}", causes(&e)) })?;
     let status = r.status().as_u16();
     attempt.status = i64::from(status);
     attempt.reply = r.text().await.map_err(|e| format!("reading the answer failed: {e}"))?;
@@ -186,6 +191,9 @@ async fn passive_reply(app: &App, d: &Claimed, attempt: &mut Attempt) -> Result<
     if !reply.to_user.eq_ignore_ascii_case(&member) {
         return Err(format!("the reply is to {:?}, not to {member:?} who caused the push", reply.to_user));
     }
+    if reply.updates_card() {
+        return update_clicked_card(app, d, agentid, &member, &reply.content).await;
+    }
     let msg = NewMessage {
         sender: Sender::Caller(Scope::App { agentid }),
         agentid,
@@ -204,4 +212,16 @@ async fn passive_reply(app: &App, d: &Claimed, attempt: &mut Attempt) -> Result<
         Ok(Err(e)) => Err(format!("the inbox refused the reply: {}", e.text())),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// update_button / update_template_card (§10.5): the card the member clicked changes for that
+/// member, by message/update_template_card's rules (the same card_type, a valid card), without
+/// spending the card's response_code.
+async fn update_clicked_card(app: &App, d: &Claimed, agentid: i64, member: &str, body: &Value) -> Result<(), String> {
+    let code = callback::clicked_response_code(&d.xml).ok_or("a card update answers a template_card_event only")?;
+    let sent = app.store.message_by_response_code(&d.corpid, &code).await.map_err(|e| e.to_string())?;
+    let sent = sent.filter(|m| m.agentid == agentid).ok_or("the clicked card is gone")?;
+    let body = body.as_object().ok_or("a card update is an object")?;
+    let card = check_card_update(body, &sent.content).map_err(|e| format!("the card update is refused: {} {}", e.errcode, e.text))?;
+    app.store.show_card(&d.corpid, sent.seq, &[member.to_string()], &card).await.map_err(|e| e.to_string())
 }

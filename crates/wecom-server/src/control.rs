@@ -905,7 +905,8 @@ async fn record_push(app: &App, corpid: &str, push: &wecom_model::callback::Memb
 }
 
 /// Member action: an event in an app (subscribe, unsubscribe, enter_agent, LOCATION, a menu
-/// click/view/scan, a template card button). Events the app does not ask for are not pushed.
+/// button: click, view, mini-program, scan, pictures, location; a template card button). Events
+/// the app does not ask for are not pushed.
 async fn member_event(State(app): State_, Path((corpid, userid, agentid)): Path<(String, String, i64)>, body: Bytes) -> Response {
     let event: MemberEvent = match parse(&body) {
         Ok(e) => e,

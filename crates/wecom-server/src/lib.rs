@@ -40,11 +40,18 @@ pub struct ServerConfig {
     pub callback_ips: Vec<String>,
     /// What get_api_domain_ip answers: the addresses the API is served on.
     pub api_domain_ips: Vec<String>,
+    /// PEM certificates trusted for outgoing https (callback URLs, upload_by_url), besides the
+    /// public roots wecomd is built with.
+    pub tls_ca_pem: Vec<u8>,
 }
 
 pub(crate) struct App {
     pub store: Store,
-    pub clock: Clock,
+    pub clock: Arc<Clock>,
+    /// The one client of wecomd's outgoing requests: URL verification, pushes, upload_by_url.
+    pub http: reqwest::Client,
+    /// This process, as delivery claims, job leases and the delivery log name it.
+    pub instance: String,
     pub auth: auth::Auth,
     pub directories: directory::Directories,
     pub fanouts: fanout::Fanouts,
@@ -57,8 +64,10 @@ pub(crate) struct App {
 /// Serves until the listener fails. Clock offset and notices from other instances (PostgreSQL)
 /// are picked up here, and the fan-out worker starts with what a previous run left pending.
 pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    let clock = Clock::load(&store).await.map_err(std::io::Error::other)?;
+    let clock = Arc::new(Clock::load(&store).await.map_err(std::io::Error::other)?);
     let app = Arc::new(App {
+        http: outgoing_client(&config.tls_ca_pem).map_err(std::io::Error::other)?,
+        instance: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
         limits: limits::Limits::new(config.rate_limits, config.api_concurrency),
         auth: auth::Auth::default(),
         directories: directory::Directories::default(),
@@ -80,6 +89,7 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
     tokio::spawn(fanout::run(app.clone()));
     callback::spawn(app.clone());
     spawn_media_sweep(app.clone());
+    api::media::spawn_job_takeover(app.clone());
     let service = router::router(app).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service).await
 }
@@ -95,4 +105,29 @@ fn spawn_media_sweep(app: Arc<App>) {
             tokio::time::sleep(std::time::Duration::from_secs(600)).await;
         }
     });
+}
+
+/// rustls with the public (webpki) roots compiled in, so no system OpenSSL or certificate store
+/// is needed, plus the certificates the configuration trusts (a test receiver's self-signed one).
+fn outgoing_client(ca_pem: &[u8]) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder().pool_max_idle_per_host(64);
+    if !ca_pem.is_empty() {
+        let certs = reqwest::Certificate::from_pem_bundle(ca_pem).map_err(|e| format!("the trusted CA file: {e}"))?;
+        if certs.is_empty() {
+            return Err("the trusted CA file holds no PEM certificate".into());
+        }
+        for c in certs {
+            builder = builder.add_root_certificate(c);
+        }
+    }
+    builder.build().map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_trusted_ca_file_must_hold_certificates() {
+        assert!(super::outgoing_client(b"").is_ok(), "no file: the public roots only");
+        assert!(super::outgoing_client(b"not a certificate").unwrap_err().contains("CA file"));
+    }
 }

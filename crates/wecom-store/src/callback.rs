@@ -4,7 +4,7 @@
 //! and, with several instances on one PostgreSQL, each push is made by one of them.
 
 use crate::event::next_seq;
-use crate::{Backend, Result, Store, StoreError};
+use crate::{Backend, Origin, Result, Store, StoreError};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::any::AnyRow;
@@ -140,21 +140,7 @@ impl Store {
     /// Records a member's message or event in an app (control API member actions) as an event.
     pub async fn record_member_push(&self, corpid: &str, push: &MemberPush, now: i64) -> Result<i64> {
         let mut tx = self.write.begin().await?;
-        let seq = next_seq(&mut tx, corpid).await?;
-        let event = push.elements.iter().find_map(|e| match e {
-            callback::Element::Text(n, v) if n == "Event" => Some(v.clone()),
-            _ => None,
-        });
-        sqlx::query(
-            "INSERT INTO events (corpid, seq, created_at, origin, event, change_type, items, member_push) VALUES ($1, $2, $3, 'control', $4, '', '[]', $5)",
-        )
-        .bind(corpid)
-        .bind(seq)
-        .bind(now)
-        .bind(event.unwrap_or_else(|| push.msg_type.clone()))
-        .bind(crate::json_text(push))
-        .execute(&mut *tx)
-        .await?;
+        let seq = record_push(&mut tx, corpid, Origin::Control, push, now).await?;
         tx.commit().await?;
         Ok(seq)
     }
@@ -450,6 +436,28 @@ pub(crate) async fn upsert_callback(tx: &mut Transaction<'static, Any>, corpid: 
     .execute(&mut **tx)
     .await?;
     Ok(CallbackRow { owner: owner.key(), url: s.url.clone(), token: s.token.clone(), encodingaeskey: s.encodingaeskey.clone(), from_seq: seq, created_at: now })
+}
+
+/// Records a push for one app (a member's action, a system event such as
+/// upload_media_job_finish) inside the caller's transaction; returns its number.
+pub(crate) async fn record_push(tx: &mut Transaction<'static, Any>, corpid: &str, origin: Origin, push: &MemberPush, now: i64) -> Result<i64> {
+    let seq = next_seq(tx, corpid).await?;
+    let event = push.elements.iter().find_map(|e| match e {
+        callback::Element::Text(n, v) if n == "Event" => Some(v.clone()),
+        _ => None,
+    });
+    sqlx::query(
+        "INSERT INTO events (corpid, seq, created_at, origin, event, change_type, items, member_push) VALUES ($1, $2, $3, $4, $5, '', '[]', $6)",
+    )
+    .bind(corpid)
+    .bind(seq)
+    .bind(now)
+    .bind(origin.key())
+    .bind(event.unwrap_or_else(|| push.msg_type.clone()))
+    .bind(crate::json_text(push))
+    .execute(&mut **tx)
+    .await?;
+    Ok(seq)
 }
 
 /// Nonces are digits in practice (§10.2).

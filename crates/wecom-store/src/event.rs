@@ -33,7 +33,7 @@ pub enum Origin {
 }
 
 impl Origin {
-    fn key(self) -> String {
+    pub(crate) fn key(self) -> String {
         match self {
             Origin::Caller(scope) => scope.owner_key(),
             Origin::Control => "control".into(),

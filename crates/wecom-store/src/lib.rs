@@ -29,7 +29,7 @@ pub use department::DepartmentWrite;
 pub use event::{EventRow, Origin};
 pub use fanout::FanoutRow;
 pub use material::{Material, MpnewsRow};
-pub use media::{MediaJobRow, MediaKind, MediaRow, MediaSink, CHUNK_BYTES};
+pub use media::{MediaJobRow, MediaJobRun, MediaKind, MediaRow, MediaSink, CHUNK_BYTES};
 pub use message::{Audience, Directory, InboxItem, MessageRow, NewMessage, Sender, Sent};
 pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};

@@ -4,12 +4,15 @@
 //! a whole file in memory, and every instance on one PostgreSQL serves the same files. Rules are
 //! `wecom_model::media`'s.
 
+use crate::callback::record_push;
 use crate::tag::Rule;
-use crate::{Result, Store};
+use crate::{Origin, Result, Store};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use wecom_model::callback::job_finish_push;
+use wecom_model::credential::Scope;
 use wecom_model::material::MaterialType;
-use wecom_model::media::{new_image_id, Format, JobStatus, MediaType, MEDIA_TTL};
+use wecom_model::media::{new_image_id, ByUrl, Format, JobStatus, MediaType, MEDIA_TTL};
 
 /// Bytes per stored chunk: big enough that a 20 MB file is 80 rows, small enough that a
 /// download holds little at a time.
@@ -187,6 +190,17 @@ impl Drop for MediaSink {
     }
 }
 
+/// An upload_by_url job a worker runs: what it fetches (`None`: not kept) and for which app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaJobRun {
+    pub jobid: String,
+    pub corpid: String,
+    pub agentid: i64,
+    pub job: Option<ByUrl>,
+    /// Runs started, this one included.
+    pub attempts: i64,
+}
+
 /// An upload_by_url job as get_upload_by_url_result reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaJobRow {
@@ -309,34 +323,108 @@ impl Store {
         Ok(gone.len() as u64)
     }
 
-    pub async fn create_media_job(&self, corpid: &str, jobid: &str, now: i64) -> Result<()> {
+    /// Starts an upload_by_url job for the app `agentid` (0: another credential), held by
+    /// `instance` until `lease_until` (ms), its first run.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_media_job(
+        &self,
+        corpid: &str,
+        jobid: &str,
+        agentid: i64,
+        job: &ByUrl,
+        instance: &str,
+        lease_until: i64,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO media_jobs (jobid, corpid, status, media_id, errcode, errmsg, created_at) VALUES ($1, $2, $3, '', 0, '', $4)",
+            "INSERT INTO media_jobs (jobid, corpid, status, media_id, errcode, errmsg, created_at, agentid, media_type, filename, url, md5, \
+             claimed_by, lease_until, attempts) VALUES ($1, $2, $3, '', 0, '', $4, $5, $6, $7, $8, $9, $10, $11, 1)",
         )
         .bind(jobid)
         .bind(corpid)
         .bind(JobStatus::Processing as i64)
         .bind(now)
+        .bind(agentid)
+        .bind(job.media_type.as_str())
+        .bind(&job.filename)
+        .bind(&job.url)
+        .bind(&job.md5)
+        .bind(instance)
+        .bind(lease_until)
         .execute(&self.write)
         .await?;
         Ok(())
     }
 
-    /// Records a job's outcome: the media it made, or the errcode it failed with.
-    pub async fn end_media_job(&self, jobid: &str, outcome: std::result::Result<&str, (i64, &str)>) -> Result<()> {
+    /// Extends the lease `instance` holds on a running job; false when it holds it no more.
+    pub async fn renew_media_job(&self, jobid: &str, instance: &str, lease_until: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE media_jobs SET lease_until = $3 WHERE jobid = $1 AND claimed_by = $2 AND status = 1")
+            .bind(jobid)
+            .bind(instance)
+            .bind(lease_until)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes over the running jobs whose lease ran out (their instance stopped), counting a run.
+    pub async fn claim_media_jobs(&self, instance: &str, now_ms: i64, lease_ms: i64) -> Result<Vec<MediaJobRun>> {
+        let rows = sqlx::query(
+            "UPDATE media_jobs SET claimed_by = $1, lease_until = $2, attempts = attempts + 1 WHERE status = 1 AND lease_until < $3 \
+             RETURNING jobid, corpid, agentid, media_type, filename, url, md5, attempts",
+        )
+        .bind(instance)
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .fetch_all(&self.write)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| MediaJobRun {
+                jobid: r.get("jobid"),
+                corpid: r.get("corpid"),
+                agentid: r.get("agentid"),
+                // Jobs started before wecomd kept their request cannot be run again.
+                job: MediaType::parse(Some(&r.get::<String, _>("media_type"))).ok().map(|media_type| ByUrl {
+                    media_type,
+                    filename: r.get("filename"),
+                    url: r.get("url"),
+                    md5: r.get("md5"),
+                }),
+                attempts: r.get("attempts"),
+            })
+            .collect())
+    }
+
+    /// Records a job's outcome, the media it made or the errcode it failed with, if `instance`
+    /// still runs it; in the same transaction, the upload_media_job_finish event for the app whose
+    /// token started it. Returns whether this run ended the job.
+    pub async fn end_media_job(&self, jobid: &str, instance: &str, outcome: std::result::Result<&str, (i64, &str)>, now: i64) -> Result<bool> {
         let (status, media_id, errcode, errmsg) = match outcome {
             Ok(media_id) => (JobStatus::Finished, media_id, 0, ""),
             Err((code, msg)) => (JobStatus::Failed, "", code, msg),
         };
-        sqlx::query("UPDATE media_jobs SET status = $2, media_id = $3, errcode = $4, errmsg = $5 WHERE jobid = $1")
-            .bind(jobid)
-            .bind(status as i64)
-            .bind(media_id)
-            .bind(errcode)
-            .bind(errmsg)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        let mut tx = self.write.begin().await?;
+        let ended = sqlx::query(
+            "UPDATE media_jobs SET status = $2, media_id = $3, errcode = $4, errmsg = $5, claimed_by = '', lease_until = 0 \
+             WHERE jobid = $1 AND status = 1 AND claimed_by = $6 RETURNING corpid, agentid",
+        )
+        .bind(jobid)
+        .bind(status as i64)
+        .bind(media_id)
+        .bind(errcode)
+        .bind(errmsg)
+        .bind(instance)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = ended else { return Ok(false) };
+        let (corpid, agentid): (String, i64) = (row.get(0), row.get(1));
+        if agentid > 0 {
+            let push = job_finish_push(agentid, jobid);
+            record_push(&mut tx, &corpid, Origin::Caller(Scope::App { agentid }), &push, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn media_job(&self, corpid: &str, jobid: &str) -> Result<Option<MediaJobRow>> {

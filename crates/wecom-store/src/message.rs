@@ -389,9 +389,9 @@ impl Store {
         Ok(sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(task_id).fetch_all(&self.read).await?.iter().map(message_of).collect())
     }
 
-    /// update_taskcard: the named members who received message `seq` now see `card` (no code to
-    /// spend: a task card may be updated again).
-    pub async fn update_taskcard(&self, corpid: &str, seq: i64, userids: &[String], card: &serde_json::Value) -> Result<()> {
+    /// The named members who received message `seq` now see `card`, no response_code spent:
+    /// update_taskcard (a task card may be updated again) and a passive reply to a card click.
+    pub async fn show_card(&self, corpid: &str, seq: i64, userids: &[String], card: &serde_json::Value) -> Result<()> {
         let mut tx = self.write.begin().await?;
         set_cards(&mut tx, corpid, seq, Some((userids, NOBODY)), card).await?;
         tx.commit().await?;

@@ -67,6 +67,10 @@ pub struct Options {
     /// Addresses getcallbackip reports, comma-separated [default: 127.0.0.1].
     #[arg(long, env = "WECOMD_CALLBACK_IPS", global = true, value_delimiter = ',')]
     pub callback_ips: Option<Vec<String>>,
+    /// PEM file of certificates (a CA, or a receiver's self-signed certificate) trusted for https
+    /// callback URLs and upload_by_url, besides the public roots [default: public roots only].
+    #[arg(long, env = "WECOMD_TLS_CA_FILE", global = true)]
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 /// Settings after precedence and defaults.
@@ -83,6 +87,8 @@ pub struct Settings {
     pub api_concurrency: u32,
     pub callback_ips: Vec<String>,
     pub fanout_batch: i64,
+    /// The contents of the trusted CA file (empty without one).
+    pub tls_ca_pem: Vec<u8>,
 }
 
 impl Options {
@@ -101,6 +107,7 @@ impl Options {
             api_concurrency: self.api_concurrency.or(file.api_concurrency),
             callback_ips: self.callback_ips.or(file.callback_ips),
             fanout_batch: self.fanout_batch.or(file.fanout_batch),
+            tls_ca_file: self.tls_ca_file.or(file.tls_ca_file),
         }
     }
 
@@ -124,6 +131,10 @@ impl Options {
                 (wecom_store::Store::sqlite_url(&dir), Some(dir))
             }
         };
+        let tls_ca_pem = match &o.tls_ca_file {
+            Some(path) => std::fs::read(path).map_err(|e| format!("TLS CA file {}: {e}", path.display()))?,
+            None => Vec::new(),
+        };
         Ok(Settings {
             listen: o.listen.unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("default address parses")),
             database,
@@ -136,6 +147,7 @@ impl Options {
             api_concurrency: o.api_concurrency.unwrap_or(DEFAULT_API_CONCURRENCY),
             callback_ips: o.callback_ips.unwrap_or_else(|| vec!["127.0.0.1".into()]),
             fanout_batch: o.fanout_batch.unwrap_or(wecom_store::FANOUT_BATCH),
+            tls_ca_pem,
         })
     }
 }
@@ -174,6 +186,7 @@ mod tests {
         assert!(parse(&["--token-length", "64"]).resolve().is_err());
         assert!(parse(&["--token-length", "513"]).resolve().is_err());
         assert!(parse(&["--config", "/nonexistent/wecomd.toml"]).resolve().is_err());
+        assert!(parse(&["--tls-ca-file", "/nonexistent/ca.pem"]).resolve().unwrap_err().contains("TLS CA file"));
     }
 
     #[test]

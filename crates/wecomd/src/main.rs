@@ -67,6 +67,7 @@ async fn run(s: Settings) -> Result<(), String> {
         admin_token: admin_token.clone(),
         callback_ips: s.callback_ips.clone(),
         api_domain_ips: vec![host],
+        tls_ca_pem: s.tls_ca_pem.clone(),
     };
     println!("wecomd {} listening on {base} ({} database)", env!("CARGO_PKG_VERSION"), store.backend().name());
     if first_start {

@@ -42,6 +42,8 @@ struct Inner {
     rejected: usize,
     /// Answer member texts with a passive text reply.
     reply: bool,
+    /// Answer card clicks with this passive reply (its `{to}` the member who clicked).
+    card_reply: Option<String>,
 }
 
 #[derive(Clone)]
@@ -56,18 +58,25 @@ impl Receiver {
     }
 
     async fn start_for(corpid: &str) -> Receiver {
+        Receiver::start_with(corpid, None).await
+    }
+
+    /// A receiver at an https URL, with this certificate.
+    async fn start_https(tls: tokio_rustls::TlsAcceptor) -> Receiver {
+        Receiver::start_with(CORPID, Some(tls)).await
+    }
+
+    async fn start_with(corpid: &str, tls: Option<tokio_rustls::TlsAcceptor>) -> Receiver {
         let inner = Arc::new(Mutex::new(Inner {
             crypt: MsgCrypt::new(TOKEN, AES_KEY, corpid).unwrap(),
             mode: Mode::Up,
             pushes: vec![],
             rejected: 0,
             reply: false,
+            card_reply: None,
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/callback?app=test", listener.local_addr().unwrap());
         let router = Router::new().route("/callback", get(verify).post(receive)).with_state(inner.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        Receiver { url, inner }
+        Receiver { url: format!("{}/callback?app=test", serve(router, tls).await), inner }
     }
 
     fn set(&self, mode: Mode) {
@@ -131,6 +140,10 @@ async fn receive(State(inner): State<Arc<Mutex<Inner>>>, Query(q): Q, body: Byte
     inner.pushes.push((q["timestamp"].clone(), q["nonce"].clone(), xml.clone()));
     if let Some(id) = element(&xml, "PackageId") {
         return id.into_response();
+    }
+    if let Some(reply) = inner.card_reply.clone().filter(|_| element(&xml, "Event").as_deref() == Some("template_card_event")) {
+        let reply = reply.replace("{to}", &element(&xml, "FromUserName").unwrap());
+        return inner.crypt.encrypt_msg(&reply, "1700000000", "43").unwrap().into_response();
     }
     if inner.reply && element(&xml, "MsgType").as_deref() == Some("text") {
         let from = element(&xml, "FromUserName").unwrap();
@@ -382,6 +395,196 @@ async fn template_card_clicks_are_pushed(db: &Db) {
     );
 }
 
+async fn menu_pictures_locations_and_miniprograms_reach_the_app(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let r = Receiver::start().await;
+    configure(&s, "app:1000002", &r).await;
+    let token = s.token(CORPID, APP_SECRET).await;
+    let menu = json!({ "button": [
+        { "name": "Pics", "sub_button": [{ "type": "pic_sysphoto", "name": "Camera", "key": "cam" },
+                                         { "type": "pic_photo_or_album", "name": "Album", "key": "album" },
+                                         { "type": "pic_weixin", "name": "WeChat", "key": "wx" }] },
+        { "type": "location_select", "name": "Where", "key": "loc" },
+        { "type": "view_miniprogram", "name": "Mini", "appid": "wx0123456789abcdef", "pagepath": "pages/index" }] });
+    let v = s.api_post(&format!("menu/create?access_token={token}&agentid=1000002"), menu.to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    let ev = |body: Value| {
+        let s = &s;
+        async move { s.post(&format!("/corps/{CORPID}/members/zhangsan/apps/1000002/events"), body).await }
+    };
+    let (a, b) = ("1b5f7c23b5bf75682a53e7b6d163e185", "c4564632a4fab91378c39bea6aad6f9e");
+    for body in [
+        json!({ "event": "pic_sysphoto", "key": "cam", "pic_md5_sums": [a] }),
+        json!({ "event": "pic_photo_or_album", "key": "album", "pic_md5_sums": [a, b] }),
+        json!({ "event": "pic_weixin", "key": "wx" }),
+        json!({ "event": "location_select", "key": "loc", "location_x": 23.0, "location_y": 113.0, "scale": 15, "label": "广州市海珠区客村艺苑路 106号", "poiname": "T.I.T" }),
+        json!({ "event": "view_miniprogram", "pagepath": "pages/index" }),
+    ] {
+        let (st, v) = ev(body.clone()).await;
+        assert_eq!((st, v["pushed"].clone()), (201, json!(true)), "{body} {v}");
+    }
+    // A key of another type's button, too many pictures, a page the menu does not open.
+    for body in [
+        json!({ "event": "pic_weixin", "key": "loc" }),
+        json!({ "event": "pic_sysphoto", "key": "cam", "pic_md5_sums": [a, b] }),
+        json!({ "event": "view_miniprogram", "pagepath": "pages/other" }),
+        json!({ "event": "location_select", "key": "loc" }),
+    ] {
+        let (st, v) = ev(body.clone()).await;
+        assert_eq!(st, 400, "{body} {v}");
+    }
+    let got = r.wait_for(5, 10).await;
+    assert_eq!(got.len(), 5, "{got:?}");
+    // Everything after CreateTime, as the platform's samples show it.
+    let tail = |x: &str| x[x.find("<MsgType>").unwrap()..].to_string();
+    assert_eq!(
+        tail(&got[0]),
+        format!("<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[pic_sysphoto]]></Event><EventKey><![CDATA[cam]]></EventKey><SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum><![CDATA[{a}]]></PicMd5Sum></item></PicList></SendPicsInfo><AgentID>1000002</AgentID></xml>")
+    );
+    assert!(tail(&got[1]).contains(&format!("<SendPicsInfo><Count>2</Count><PicList><item><PicMd5Sum><![CDATA[{a}]]></PicMd5Sum></item><item><PicMd5Sum><![CDATA[{b}]]></PicMd5Sum></item></PicList></SendPicsInfo>")), "{}", got[1]);
+    assert!(got[2].contains("<Event><![CDATA[pic_weixin]]></Event><EventKey><![CDATA[wx]]></EventKey><SendPicsInfo><Count>1</Count>"), "{}", got[2]);
+    assert_eq!(
+        tail(&got[3]),
+        "<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[location_select]]></Event><EventKey><![CDATA[loc]]></EventKey><SendLocationInfo><Location_X><![CDATA[23]]></Location_X><Location_Y><![CDATA[113]]></Location_Y><Scale><![CDATA[15]]></Scale><Label><![CDATA[广州市海珠区客村艺苑路 106号]]></Label><Poiname><![CDATA[T.I.T]]></Poiname></SendLocationInfo><AgentID>1000002</AgentID><AppType><![CDATA[wxwork]]></AppType></xml>"
+    );
+    assert_eq!(
+        tail(&got[4]),
+        "<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[view_miniprogram]]></Event><EventKey><![CDATA[pages/index]]></EventKey><AgentID>1000002</AgentID></xml>"
+    );
+}
+
+/// The inbox item of message `msgid` for `userid`.
+async fn inbox_item(s: &Server, userid: &str, msgid: &str) -> Value {
+    let (_, inbox) = s.get(&format!("/corps/{CORPID}/members/{userid}/inbox")).await;
+    inbox.as_array().unwrap().iter().find(|m| m["msgid"] == msgid).cloned().unwrap_or_else(|| panic!("{userid} has no {msgid}: {inbox}"))
+}
+
+async fn card_replies_update_the_clicked_card(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let r = Receiver::start().await;
+    configure(&s, "app:1000002", &r).await;
+    let token = s.token(CORPID, APP_SECRET).await;
+    let card = json!({ "card_type": "button_interaction", "main_title": { "title": "Approve?" }, "task_id": "task_2",
+                       "button_list": [{ "text": "Yes", "key": "yes" }, { "text": "No", "key": "no" }] });
+    let v = s.api_post(&format!("message/send?access_token={token}"), json!({ "touser": "zhangsan|wangwu", "msgtype": "template_card", "agentid": 1000002, "template_card": card }).to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    let (msgid, code) = (v["msgid"].as_str().unwrap().to_string(), v["response_code"].as_str().unwrap().to_string());
+    let click = |key: &str| {
+        let (s, body) = (&s, json!({ "event": "template_card_event", "msgid": msgid, "key": key }));
+        async move {
+            let (st, v) = s.post(&format!("/corps/{CORPID}/members/zhangsan/apps/1000002/events"), body).await;
+            assert_eq!(st, 201, "{v}");
+        }
+    };
+    let reply = |body: &str| {
+        format!("<xml><ToUserName><![CDATA[{{to}}]]></ToUserName><FromUserName><![CDATA[{CORPID}]]></FromUserName><CreateTime>1</CreateTime>{body}</xml>")
+    };
+
+    // update_button: the clicking member's buttons turn into the label.
+    r.inner.lock().unwrap().card_reply = Some(reply("<MsgType><![CDATA[update_button]]></MsgType><Button><ReplaceName><![CDATA[Approved]]></ReplaceName></Button>"));
+    click("yes").await;
+    let log = settled(&s, "app:1000002", 1, 10).await;
+    assert_eq!(log[0]["attempts"][0]["error"], "", "{}", log[0]);
+    assert_eq!(inbox_item(&s, "zhangsan", &msgid).await["card_update"], json!({ "button": { "replace_name": "Approved" } }));
+    assert_eq!(inbox_item(&s, "wangwu", &msgid).await["card_update"], Value::Null, "only the member who clicked");
+
+    // update_template_card: a whole new card of the same type.
+    r.inner.lock().unwrap().card_reply = Some(reply(
+        "<MsgType><![CDATA[update_template_card]]></MsgType><TemplateCard><CardType><![CDATA[button_interaction]]></CardType>\
+         <MainTitle><Title><![CDATA[Approved by you]]></Title></MainTitle><TaskId><![CDATA[task_2]]></TaskId>\
+         <ButtonList><Text><![CDATA[Undo]]></Text><Style>2</Style><Key><![CDATA[undo]]></Key></ButtonList><ReplaceText><![CDATA[Done]]></ReplaceText></TemplateCard>",
+    ));
+    click("no").await;
+    let log = settled(&s, "app:1000002", 2, 10).await;
+    assert_eq!(log[1]["attempts"][0]["error"], "", "{}", log[1]);
+    let expected = json!({ "template_card": { "card_type": "button_interaction", "main_title": { "title": "Approved by you" }, "task_id": "task_2",
+                                              "button_list": [{ "text": "Undo", "style": 2, "key": "undo" }], "replace_text": "Done" } });
+    assert_eq!(inbox_item(&s, "zhangsan", &msgid).await["card_update"], expected);
+
+    // Another card_type is refused as message/update_template_card refuses it; the card stays.
+    r.inner.lock().unwrap().card_reply = Some(reply(
+        "<MsgType><![CDATA[update_template_card]]></MsgType><TemplateCard><CardType><![CDATA[text_notice]]></CardType>\
+         <MainTitle><Title><![CDATA[x]]></Title></MainTitle><CardAction><Type>1</Type><Url><![CDATA[https://example.com]]></Url></CardAction></TemplateCard>",
+    ));
+    click("yes").await;
+    let log = settled(&s, "app:1000002", 3, 10).await;
+    assert_eq!(log[2]["state"], "delivered");
+    assert!(log[2]["attempts"][0]["error"].as_str().unwrap().starts_with("the card update is refused: 42031"), "{}", log[2]);
+    assert_eq!(inbox_item(&s, "zhangsan", &msgid).await["card_update"], expected);
+
+    // Replies spend no response_code: the app may still update the card once through the API.
+    let body = json!({ "userids": ["wangwu"], "agentid": 1000002, "response_code": code, "button": { "replace_name": "Closed" } });
+    let v = s.api_post(&format!("message/update_template_card?access_token={token}"), body.to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    assert_eq!(inbox_item(&s, "wangwu", &msgid).await["card_update"], json!({ "button": { "replace_name": "Closed" } }));
+}
+
+async fn https_receivers_need_a_trusted_certificate(db: &Db) {
+    let (pem, tls) = self_signed();
+    let r = Receiver::start_https(tls).await;
+    assert!(r.url.starts_with("https://127.0.0.1:"));
+    let path = format!("/corps/{CORPID}/callbacks/app:1000002");
+    let settings = json!({ "url": r.url, "token": TOKEN, "encodingaeskey": AES_KEY });
+    // The platform checks certificates: a self-signed one is not trusted by default.
+    let s = Server::start(db, &[]).await;
+    let (st, v) = put(&s, &path, settings.clone()).await;
+    assert_eq!((st, v["errcode"].clone()), (400, json!(40057)), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("certificate"), "{v}");
+    s.kill().await;
+    // Trusted through --tls-ca-file, it is verified and receives pushes.
+    let (_dir, ca) = ca_file(&pem);
+    let s = Server::start(db, &["--tls-ca-file", &ca]).await;
+    let (st, v) = put(&s, &path, settings).await;
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = s.post(&format!("/corps/{CORPID}/members/zhangsan/apps/1000002/messages"), json!({ "msgtype": "text", "content": "over tls" })).await;
+    assert_eq!(st, 201, "{v}");
+    let got = r.wait_for(1, 10).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(element(&got[0], "Content").as_deref(), Some("over tls"));
+    let log = settled(&s, "app:1000002", 1, 10).await;
+    assert_eq!((log[0]["state"].clone(), log[0]["attempts"][0]["status"].clone()), (json!("delivered"), json!(200)), "{}", log[0]);
+}
+
+async fn upload_media_job_finish_is_pushed_once(db: &Db) {
+    let s = Server::start(db, &[]).await;
+    let r = Receiver::start().await;
+    configure(&s, "app:1000002", &r).await;
+    let url = file_server(MP4, None).await;
+    let start = |secret: &'static str, md5: String| {
+        let (s, body) = (&s, json!({ "scene": 1, "type": "video", "filename": "v.mp4", "url": url, "md5": md5 }));
+        async move {
+            let t = s.token(CORPID, secret).await;
+            let v = s.api_post(&format!("media/upload_by_url?access_token={t}"), body.to_string()).await;
+            assert_eq!(v["errcode"], 0, "{v}");
+            v["jobid"].as_str().unwrap().to_string()
+        }
+    };
+    let done = start(APP_SECRET, md5_hex(MP4)).await;
+    let failed = start(APP_SECRET, "0".repeat(32)).await;
+    // The contacts-sync secret belongs to no app: its job ends without an event.
+    start(SYNC_SECRET, md5_hex(MP4)).await;
+    let got = r.wait_for(2, 10).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(r.pushes().len(), 2, "{got:?}");
+    let mut jobs: Vec<String> = got.iter().map(|x| element(x, "JobId").unwrap()).collect();
+    jobs.sort();
+    let mut expected = vec![done.clone(), failed];
+    expected.sort();
+    assert_eq!(jobs, expected);
+    for x in &got {
+        assert!(x.starts_with(&format!("<xml><ToUserName><![CDATA[{CORPID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>")), "{x}");
+        assert!(x.contains("</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[upload_media_job_finish]]></Event><JobId><![CDATA["), "{x}");
+        assert!(!x.contains("AgentID"), "{x}");
+    }
+    // Recorded with the job's end: by the time the event arrives, the result is there.
+    let t = s.token(CORPID, APP_SECRET).await;
+    let v = s.api_post(&format!("media/get_upload_by_url_result?access_token={t}"), json!({ "jobid": done }).to_string()).await;
+    assert_eq!(v["status"], 2, "{v}");
+    let log = settled(&s, "app:1000002", 2, 10).await;
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|d| d["state"] == "delivered" && d["attempts"].as_array().unwrap().len() == 1), "{log:?}");
+}
+
 async fn a_receiver_down_then_up_gets_everything_in_order(db: &Db) {
     let s = Server::start(db, &[]).await;
     let r = Receiver::start().await;
@@ -513,6 +716,10 @@ on_both_backends!(
     change_contact_goes_to_sync_and_covering_apps,
     member_actions_reach_the_app_and_replies_the_inbox,
     template_card_clicks_are_pushed,
+    menu_pictures_locations_and_miniprograms_reach_the_app,
+    card_replies_update_the_clicked_card,
+    https_receivers_need_a_trusted_certificate,
+    upload_media_job_finish_is_pushed_once,
     a_receiver_down_then_up_gets_everything_in_order,
     chat_packages_are_acked_by_package_id,
     kill_9_during_delivery_loses_nothing,

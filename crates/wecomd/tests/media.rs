@@ -190,31 +190,6 @@ async fn uploadimg_urls(db: &Db) {
     assert_eq!(code(&post_raw(&s, &format!("/cgi-bin/media/uploadimg?access_token={wecom}"), &ct, body).await), 40009);
 }
 
-/// Serves `data` at any path over plain HTTP/1.1 until the test ends.
-async fn file_server(data: &'static [u8]) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        while let Ok((mut conn, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = conn.read(&mut buf).await;
-                let head =
-                    format!("HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", data.len());
-                let _ = conn.write_all(head.as_bytes()).await;
-                let _ = conn.write_all(data).await;
-            });
-        }
-    });
-    format!("http://{addr}/v.mp4")
-}
-
-fn md5_hex(data: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 async fn job_result(s: &Server, t: &str, jobid: &str) -> Value {
     for _ in 0..100 {
         let v = s.api_post(&format!("media/get_upload_by_url_result?access_token={t}"), json!({ "jobid": jobid }).to_string()).await;
@@ -229,7 +204,7 @@ async fn job_result(s: &Server, t: &str, jobid: &str) -> Value {
 async fn upload_by_url_jobs(db: &Db) {
     let s = Server::start(db, &[]).await;
     let t = s.token(CORPID, APP_SECRET).await;
-    let url = file_server(MP4).await;
+    let url = file_server(MP4, None).await;
     let start = |md5: String| {
         let body = json!({ "scene": 1, "type": "video", "filename": "v.mp4", "url": url, "md5": md5 });
         let (s, t) = (&s, t.clone());
@@ -255,6 +230,73 @@ async fn upload_by_url_jobs(db: &Db) {
     let legacy = s.token(CORPID, GROUP_SECRET).await;
     let v = s.api_post(&format!("media/upload_by_url?access_token={legacy}"), json!({}).to_string()).await;
     assert_eq!(code(&v), 48002, "WeCom only");
+}
+
+async fn upload_by_url_fetches_https_from_trusted_hosts(db: &Db) {
+    let (pem, tls) = self_signed();
+    let url = file_server(MP4, Some(tls)).await;
+    assert!(url.starts_with("https://"));
+    let body = json!({ "scene": 1, "type": "video", "filename": "v.mp4", "url": url, "md5": md5_hex(MP4) }).to_string();
+    // Not trusted: the job fails as any unfetchable URL does, saying why.
+    let s = Server::start(db, &[]).await;
+    let t = s.token(CORPID, APP_SECRET).await;
+    let v = s.api_post(&format!("media/upload_by_url?access_token={t}"), body.clone()).await;
+    let r = job_result(&s, &t, v["jobid"].as_str().unwrap()).await;
+    assert_eq!((r["status"].as_i64(), r["detail"]["errcode"].as_i64()), (Some(3), Some(40058)), "{r}");
+    assert!(r["detail"]["errmsg"].as_str().unwrap().contains("certificate"), "{r}");
+    s.kill().await;
+    let (_dir, ca) = ca_file(&pem);
+    let s = Server::start(db, &["--tls-ca-file", &ca]).await;
+    let t = s.token(CORPID, APP_SECRET).await;
+    let v = s.api_post(&format!("media/upload_by_url?access_token={t}"), body).await;
+    let r = job_result(&s, &t, v["jobid"].as_str().unwrap()).await;
+    assert_eq!(r["status"], 2, "{r}");
+    let got = download(&s, &t, r["detail"]["media_id"].as_str().unwrap(), None).await;
+    assert_eq!(&got.bytes().await.unwrap()[..], MP4);
+}
+
+/// A job whose instance is killed mid-fetch is run again after the restart, from the start.
+async fn interrupted_upload_by_url_jobs_resume(db: &Db) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    // The first fetch hangs until wecomd is gone; the next one is served.
+    let file = move || {
+        let first = counted.fetch_add(1, Ordering::SeqCst) == 0;
+        async move {
+            if first {
+                tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+            }
+            ([(axum::http::header::CONTENT_TYPE, "video/mp4")], MP4)
+        }
+    };
+    let url = format!("{}/v.mp4", serve(axum::Router::new().route("/v.mp4", axum::routing::get(file)), None).await);
+    let s = Server::start(db, &[]).await;
+    let t = s.token(CORPID, APP_SECRET).await;
+    let body = json!({ "scene": 1, "type": "video", "filename": "v.mp4", "url": url, "md5": md5_hex(MP4) });
+    let v = s.api_post(&format!("media/upload_by_url?access_token={t}"), body.to_string()).await;
+    let jobid = v["jobid"].as_str().unwrap().to_string();
+    while requests.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    s.kill().await;
+    let s = Server::start(db, &[]).await;
+    let t = s.token(CORPID, APP_SECRET).await;
+    let v = s.api_post(&format!("media/get_upload_by_url_result?access_token={t}"), json!({ "jobid": jobid }).to_string()).await;
+    assert_eq!(v["status"], 1, "still processing until its lease runs out: {v}");
+    let started = std::time::Instant::now();
+    let r = loop {
+        let v = s.api_post(&format!("media/get_upload_by_url_result?access_token={t}"), json!({ "jobid": jobid }).to_string()).await;
+        if v["status"] != 1 || started.elapsed() > std::time::Duration::from_secs(40) {
+            break v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(r["status"], 2, "{r}");
+    assert_eq!(requests.load(Ordering::SeqCst), 2, "fetched again once");
+    eprintln!("{:?}: the job resumed {:?} after the restart", db.backend, started.elapsed());
+    let got = download(&s, &t, r["detail"]["media_id"].as_str().unwrap(), None).await;
+    assert_eq!(&got.bytes().await.unwrap()[..], MP4);
 }
 
 async fn logos_are_uploaded_images(db: &Db) {
@@ -322,6 +364,8 @@ on_both_backends!(
     jssdk_voices,
     uploadimg_urls,
     upload_by_url_jobs,
+    upload_by_url_fetches_https_from_trusted_hosts,
+    interrupted_upload_by_url_jobs_resume,
     logos_are_uploaded_images,
     messages_and_members_name_uploaded_media,
 );

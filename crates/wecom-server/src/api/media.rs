@@ -7,7 +7,7 @@ use crate::auth::{internal, Caller};
 use crate::multipart;
 use crate::reply::Failure;
 use crate::router::Request;
-use crate::App;
+use crate::{App, Clock};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -15,13 +15,15 @@ use axum::response::{IntoResponse, Response};
 use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use wecom_model::credential::Scope;
 use wecom_model::material::{is_material_id, new_material_id};
 use wecom_model::media::{
     self as rules, check_download, content_disposition, image_path, job_view, new_media_id, upload_view, uploadimg_view, ByUrl, Check,
-    JobStatus, MediaType, Range,
+    JobStatus, MediaType, Range, JOB_ATTEMPTS,
 };
 use wecom_model::{ApiError, Endpoint, Errcode};
-use wecom_store::{MediaKind, MediaRow, Store, CHUNK_BYTES};
+use wecom_store::{MediaJobRun, MediaKind, MediaRow, Store, CHUNK_BYTES};
 
 type Fields = Result<Map<String, Value>, Failure>;
 
@@ -213,40 +215,114 @@ fn chunks(store: Store, media_id: String, start: u64, end: u64, len: u64) -> Bod
     Body::from_stream(stream)
 }
 
+/// A job's lease: renewed every third of it while the job runs, taken over when it runs out
+/// (the instance running it stopped). Real milliseconds, as delivery leases.
+const JOB_LEASE_MS: i64 = 15_000;
+/// How often an instance looks for jobs to take over.
+const JOB_TAKEOVER: Duration = Duration::from_secs(5);
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 /// media/upload_by_url: a job that fetches the URL in the background (wecom-api.md §8.5).
 pub async fn upload_by_url(app: &App, req: &Request, caller: &Caller) -> Fields {
     let body: Map<String, Value> = req.json(caller.dialect())?;
     let job = rules::by_url(&body).map_err(|e| Failure::new(e, Some(caller.dialect())))?;
     let jobid = wecom_model::credential::random_url_safe(32);
-    app.store.create_media_job(&caller.corpid, &jobid, req.now).await.map_err(internal)?;
-    let (store, corpid, id, now) = (app.store.clone(), caller.corpid.clone(), jobid.clone(), req.now);
-    tokio::spawn(async move {
-        let outcome = fetch(&store, &corpid, &job, now).await;
-        let ended = match &outcome {
-            Ok(media) => store.end_media_job(&id, Ok(&media.media_id)).await,
-            Err(e) => store.end_media_job(&id, Err((e.errcode, &e.text))).await,
-        };
-        if let Err(e) = ended {
-            tracing::warn!("cannot record the end of upload_by_url job {id}: {e}");
-        }
-    });
+    // The app whose token starts the job gets upload_media_job_finish.
+    let agentid = match caller.scope {
+        Scope::App { agentid } => agentid,
+        _ => 0,
+    };
+    let lease = now_ms() + JOB_LEASE_MS;
+    app.store.create_media_job(&caller.corpid, &jobid, agentid, &job, &app.instance, lease, req.now).await.map_err(internal)?;
+    Jobs::of(app).run(MediaJobRun { jobid: jobid.clone(), corpid: caller.corpid.to_string(), agentid, job: Some(job), attempts: 1 });
     let mut m = Map::new();
     m.insert("jobid".into(), jobid.into());
     Ok(m)
 }
 
+/// What running an upload_by_url job needs, apart from the request that started it.
+#[derive(Clone)]
+struct Jobs {
+    store: Store,
+    http: reqwest::Client,
+    clock: Arc<Clock>,
+    instance: String,
+}
+
+impl Jobs {
+    fn of(app: &App) -> Jobs {
+        Jobs { store: app.store.clone(), http: app.http.clone(), clock: app.clock.clone(), instance: app.instance.clone() }
+    }
+
+    /// Runs a job this instance holds in the background, renewing its lease meanwhile, and
+    /// records its end (with the upload_media_job_finish event). A job kept without its request,
+    /// or whose runs keep being cut off (JOB_ATTEMPTS), fails with -1.
+    fn run(self, run: MediaJobRun) {
+        tokio::spawn(async move {
+            let renewing = self.renew(&run.jobid);
+            let outcome = match &run.job {
+                Some(job) if run.attempts <= JOB_ATTEMPTS => fetch(&self.store, &self.http, &run.corpid, job, self.clock.now()).await,
+                _ => Err(Errcode::SystemBusy.into()),
+            };
+            renewing.abort();
+            let outcome = match &outcome {
+                Ok(media) => Ok(media.media_id.as_str()),
+                Err(e) => Err((e.errcode, e.text.as_ref())),
+            };
+            match self.store.end_media_job(&run.jobid, &self.instance, outcome, self.clock.now()).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!("upload_by_url job {}: gone (a reset) or taken over by another instance", run.jobid),
+                Err(e) => tracing::warn!("cannot record the end of upload_by_url job {}: {e}", run.jobid),
+            }
+        });
+    }
+
+    fn renew(&self, jobid: &str) -> tokio::task::JoinHandle<()> {
+        let (jobs, jobid) = (self.clone(), jobid.to_string());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(JOB_LEASE_MS as u64 / 3)).await;
+                match jobs.store.renew_media_job(&jobid, &jobs.instance, now_ms() + JOB_LEASE_MS).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => tracing::warn!("cannot renew upload_by_url job {jobid}: {e}"),
+                }
+            }
+        })
+    }
+}
+
+/// Takes over, every few seconds, the upload_by_url jobs whose instance stopped (their lease ran
+/// out): a restart or another instance runs them again from the start.
+pub(crate) fn spawn_job_takeover(app: Arc<App>) {
+    tokio::spawn(async move {
+        loop {
+            match app.store.claim_media_jobs(&app.instance, now_ms(), JOB_LEASE_MS).await {
+                Ok(runs) => runs.into_iter().for_each(|run| Jobs::of(&app).run(run)),
+                Err(e) => tracing::warn!("upload_by_url takeover: {e}"),
+            }
+            tokio::time::sleep(JOB_TAKEOVER).await;
+        }
+    });
+}
+
 /// Fetches a job's URL into a new temporary media, checked like an upload (200 MB at most) and
 /// against the md5 given (301019). A URL that cannot be fetched fails the job with 40058.
-async fn fetch(store: &Store, corpid: &str, job: &ByUrl, now: i64) -> Result<MediaRow, ApiError> {
-    let unfetchable =
-        |e: &dyn std::fmt::Display| ApiError::with_detail(Errcode::InvalidRequestParameter, format!("url cannot be fetched: {e}"));
+async fn fetch(store: &Store, http: &reqwest::Client, corpid: &str, job: &ByUrl, now: i64) -> Result<MediaRow, ApiError> {
+    let unfetchable = |e: &dyn std::error::Error| {
+        ApiError::with_detail(Errcode::InvalidRequestParameter, format!("url cannot be fetched: {}", crate::callback::causes(e)))
+    };
     let busy = |e: wecom_store::StoreError| {
         tracing::warn!("upload_by_url: {e}");
         ApiError::from(Errcode::SystemBusy)
     };
-    let mut resp = reqwest::get(&job.url).await.map_err(|e| unfetchable(&e))?;
+    let mut resp = http.get(&job.url).send().await.map_err(|e| unfetchable(&e))?;
     if !resp.status().is_success() {
-        return Err(unfetchable(&resp.status()));
+        let status = resp.status();
+        return Err(ApiError::with_detail(Errcode::InvalidRequestParameter, format!("url cannot be fetched: HTTP {status}")));
     }
     // The type the URL was served with becomes a file's Content-Type, as an upload's part type does.
     let served_type = resp

@@ -210,6 +210,6 @@ pub async fn update_taskcard(app: &App, req: &Request, caller: &Caller) -> Field
     if !hit {
         return Err(fail(Errcode::UpdateTargetNotInMessage.into()));
     }
-    app.store.update_taskcard(&caller.corpid, message.seq, &userids, &card).await.map_err(internal)?;
+    app.store.show_card(&caller.corpid, message.seq, &userids, &card).await.map_err(internal)?;
     Ok(card_update_view(&missing))
 }

@@ -433,3 +433,57 @@ pub async fn assert_jpeg_download(r: reqwest::Response, media_id: &str) {
     assert_eq!(h["accept-ranges"], "bytes");
     assert_eq!(&r.bytes().await.unwrap()[..], JPEG);
 }
+
+/// A certificate for 127.0.0.1 and localhost, signed by itself, as a developer makes one for a
+/// local https receiver: its PEM (what `--tls-ca-file` takes) and a TLS acceptor serving it.
+pub fn self_signed() -> (String, tokio_rustls::TlsAcceptor) {
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).expect("certificate");
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.signing_key.serialize_der()));
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![made.cert.der().clone()], key)
+        .expect("TLS config");
+    (made.cert.pem(), tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serves `router` on a random loopback port until the test ends, over https with `tls`:
+/// `http(s)://127.0.0.1:<port>`. A client that refuses the certificate just ends its connection.
+pub async fn serve(router: axum::Router, tls: Option<tokio_rustls::TlsAcceptor>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let Some(tls) = tls else {
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+        return format!("http://127.0.0.1:{port}");
+    };
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (tls, router) = (tls.clone(), router.clone());
+            tokio::spawn(async move {
+                let Ok(stream) = tls.accept(tcp).await else { return };
+                let service = hyper_util::service::TowerToHyperService::new(router);
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+            });
+        }
+    });
+    format!("https://127.0.0.1:{port}")
+}
+
+/// Serves `data` as video/mp4 at `/v.mp4` (over https with `tls`): an upload_by_url source.
+pub async fn file_server(data: &'static [u8], tls: Option<tokio_rustls::TlsAcceptor>) -> String {
+    let file = move || async move { ([(axum::http::header::CONTENT_TYPE, "video/mp4")], data) };
+    format!("{}/v.mp4", serve(axum::Router::new().route("/v.mp4", axum::routing::get(file)), tls).await)
+}
+
+pub fn md5_hex(data: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `pem` where `--tls-ca-file` can read it, in a directory that lives as long as the result.
+pub fn ca_file(pem: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ca.pem");
+    std::fs::write(&path, pem).expect("write CA file");
+    (dir, path.display().to_string())
+}
