@@ -211,6 +211,19 @@ pub enum Errcode {
     MiniprogramPageInvalid,
     ChatidNotExist,
     ChatNotCreatedByApp,
+    ContactEditOnly,
+    NoInviteWay,
+    AlreadyFollowed,
+    MemberDisabled,
+    JobNotExist,
+    JobCleared,
+    InvalidImportFile,
+    DeleteProtection,
+    DuplicateUserid,
+    InvalidOrgTree,
+    DuplicatePartyid,
+    DuplicateSiblingName,
+    JobRunning,
 }
 
 impl Errcode {
@@ -420,6 +433,19 @@ impl Errcode {
             Errcode::MiniprogramPageInvalid => 90204,
             Errcode::ChatidNotExist => 40050,
             Errcode::ChatNotCreatedByApp => 86008,
+            Errcode::ContactEditOnly => 48008,
+            Errcode::NoInviteWay => 60118,
+            Errcode::AlreadyFollowed => 60119,
+            Errcode::MemberDisabled => 60120,
+            Errcode::JobNotExist => 40088,
+            Errcode::JobCleared => 40089,
+            Errcode::InvalidImportFile => 40092,
+            Errcode::DeleteProtection => 45026,
+            Errcode::DuplicateUserid => 302003,
+            Errcode::InvalidOrgTree => 302004,
+            Errcode::DuplicatePartyid => 302006,
+            Errcode::DuplicateSiblingName => 302007,
+            Errcode::JobRunning => 302008,
         }
     }
 
@@ -631,6 +657,21 @@ impl Errcode {
             Errcode::MiniprogramPageInvalid => "invalid miniprogram notice page",
             Errcode::ChatidNotExist => "chatid not exist",
             Errcode::ChatNotCreatedByApp => "chat not created by this app",
+            // Batch jobs and 企业号 invitations: the reference gives the Chinese titles only; these
+            // say what they say.
+            Errcode::ContactEditOnly => "api forbidden, contact edit authorization can only call part of contact apis",
+            Errcode::NoInviteWay => "no valid invite field",
+            Errcode::AlreadyFollowed => "member has followed",
+            Errcode::MemberDisabled => "member is disabled",
+            Errcode::JobNotExist => "jobid not exist",
+            Errcode::JobCleared => "job result cleared",
+            Errcode::InvalidImportFile => "invalid import file content",
+            Errcode::DeleteProtection => "trigger delete user protection",
+            Errcode::DuplicateUserid => "duplicate userid in import file",
+            Errcode::InvalidOrgTree => "invalid organization structure in import file",
+            Errcode::DuplicatePartyid => "duplicate partyid in import file",
+            Errcode::DuplicateSiblingName => "duplicate department name under one parent in import file",
+            Errcode::JobRunning => "another import job is running",
         }
     }
 }
@@ -756,6 +797,19 @@ mod tests {
             (Errcode::CodeConsumed, 40099),
             (Errcode::TaskNotExist, 42016),
             (Errcode::ButtonNameMissing, 42020),
+            (Errcode::ContactEditOnly, 48008),
+            (Errcode::NoInviteWay, 60118),
+            (Errcode::AlreadyFollowed, 60119),
+            (Errcode::MemberDisabled, 60120),
+            (Errcode::JobNotExist, 40088),
+            (Errcode::JobCleared, 40089),
+            (Errcode::InvalidImportFile, 40092),
+            (Errcode::DeleteProtection, 45026),
+            (Errcode::DuplicateUserid, 302003),
+            (Errcode::InvalidOrgTree, 302004),
+            (Errcode::DuplicatePartyid, 302006),
+            (Errcode::DuplicateSiblingName, 302007),
+            (Errcode::JobRunning, 302008),
         ];
         for (e, c) in pairs {
             assert_eq!(e.code(), c, "{e:?}");

@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod batch;
 mod callback;
 mod clock;
 mod control;
@@ -48,6 +49,7 @@ pub(crate) struct App {
     pub auth: auth::Auth,
     pub directories: directory::Directories,
     pub fanouts: fanout::Fanouts,
+    pub jobs: batch::Jobs,
     pub limits: limits::Limits,
     pub faults: faults::Faults,
     pub deliverer: callback::Deliverer,
@@ -55,7 +57,8 @@ pub(crate) struct App {
 }
 
 /// Serves until the listener fails. Clock offset and notices from other instances (PostgreSQL)
-/// are picked up here, and the fan-out worker starts with what a previous run left pending.
+/// are picked up here, and the fan-out and batch job workers start with what a previous run left
+/// pending.
 pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let clock = Clock::load(&store).await.map_err(std::io::Error::other)?;
     let app = Arc::new(App {
@@ -63,6 +66,7 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
         auth: auth::Auth::default(),
         directories: directory::Directories::default(),
         fanouts: fanout::Fanouts::default(),
+        jobs: batch::Jobs::default(),
         faults: faults::Faults::default(),
         deliverer: callback::Deliverer::new(),
         clock,
@@ -78,6 +82,7 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
         });
     }
     tokio::spawn(fanout::run(app.clone()));
+    tokio::spawn(batch::run(app.clone()));
     callback::spawn(app.clone());
     spawn_media_sweep(app.clone());
     let service = router::router(app).into_make_service_with_connect_info::<SocketAddr>();
