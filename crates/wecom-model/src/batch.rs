@@ -110,10 +110,18 @@ pub struct Invite {
     pub callback: Option<JobCallback>,
 }
 
+/// Who an invitation job names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targets {
+    pub users: Vec<String>,
+    pub parties: Vec<i64>,
+    pub tags: Vec<i64>,
+}
+
 /// Who an invitation job names: userids, department ids and tag ids. Not all empty and within
 /// the limits (40035, batch/invite's code for the same mistakes); ids that are not numbers name
 /// nothing.
-pub fn invite_targets(body: &Invite) -> Result<(Vec<String>, Vec<i64>, Vec<i64>), ApiError> {
+pub fn invite_targets(body: &Invite) -> Result<Targets, ApiError> {
     let split = |v: &Option<String>| -> Vec<String> {
         v.as_deref().unwrap_or("").split('|').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
     };
@@ -125,7 +133,7 @@ pub fn invite_targets(body: &Invite) -> Result<(Vec<String>, Vec<i64>, Vec<i64>)
     if users.len() > MAX_INVITE_USERS || parties.len() > MAX_INVITE_PARTIES {
         return Err(Errcode::InvalidParameter.into());
     }
-    Ok((users, parties, tags))
+    Ok(Targets { users, parties, tags })
 }
 
 /// How an invitation reaches a member (getresult's `invitetype`): 1 through WeChat (a verified
@@ -839,7 +847,10 @@ mod tests {
             totag: Some(t.into()),
             ..Invite::default()
         };
-        assert_eq!(invite_targets(&invite("a|b", "2|x", "")).unwrap(), (vec!["a".into(), "b".into()], vec![2], vec![]));
+        assert_eq!(
+            invite_targets(&invite("a|b", "2|x", "")).unwrap(),
+            Targets { users: vec!["a".into(), "b".into()], parties: vec![2], tags: vec![] }
+        );
         assert_eq!(invite_targets(&invite("", "", "")).unwrap_err().errcode, 40035);
         assert_eq!(invite_targets(&invite(&vec!["u"; 1001].join("|"), "", "")).unwrap_err().errcode, 40035);
         let mut m = crate::user::create(

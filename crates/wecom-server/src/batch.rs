@@ -6,51 +6,30 @@
 
 use crate::auth::ranges_changed;
 use crate::directory::directory_changed;
+use crate::worker::Switch;
 use crate::App;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use wecom_store::Step;
 
 const SWEEP: Duration = Duration::from_secs(2);
 
 pub struct Jobs {
-    wake: Notify,
-    /// Set through the control API: this instance's worker stops between steps.
-    paused: AtomicBool,
+    /// Woken when a job starts; paused through the control API between steps.
+    pub switch: Switch,
     /// This process, as job leases name it.
     instance: String,
 }
 
 impl Default for Jobs {
     fn default() -> Jobs {
-        Jobs {
-            wake: Notify::new(),
-            paused: AtomicBool::new(false),
-            instance: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
-        }
-    }
-}
-
-impl Jobs {
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    pub fn paused(&self) -> bool {
-        self.paused.load(Ordering::Acquire)
-    }
-
-    pub fn set_paused(&self, paused: bool) {
-        self.paused.store(paused, Ordering::Release);
-        self.wake();
+        Jobs { switch: Switch::default(), instance: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()) }
     }
 }
 
 pub async fn run(app: Arc<App>) {
     loop {
-        if !app.jobs.paused() {
+        if !app.jobs.switch.paused() {
             match app.store.due_batch_jobs(&app.jobs.instance).await {
                 Ok(jobs) => {
                     for (corpid, seq) in jobs {
@@ -62,16 +41,13 @@ pub async fn run(app: Arc<App>) {
                 Err(e) => tracing::error!("batch jobs: {e}"),
             }
         }
-        tokio::select! {
-            _ = app.jobs.wake.notified() => {}
-            _ = tokio::time::sleep(SWEEP) => {}
-        }
+        app.jobs.switch.idle(SWEEP).await;
     }
 }
 
 /// Steps through one job until it is done, held by another instance, or the worker is paused.
 async fn work(app: &App, corpid: &str, seq: i64) -> Result<(), wecom_store::StoreError> {
-    while !app.jobs.paused() {
+    while !app.jobs.switch.paused() {
         // Pending @all messages reach the members they were sent to before the job changes who
         // those are, as before an API write (Endpoint::changes_audience).
         app.store.settle_fanouts(corpid, None, &|| true).await?;

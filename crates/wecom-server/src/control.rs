@@ -151,7 +151,7 @@ pub async fn on_notice(app: &App, notice: &str) {
                 app.limits.clear();
                 app.faults.clear();
                 app.fanouts.set_paused(false);
-                app.jobs.set_paused(false);
+                app.jobs.switch.set_paused(false);
             }
             if let Err(e) = app.clock.reload(&app.store).await {
                 tracing::error!("cannot reload the clock: {e}");
@@ -448,7 +448,7 @@ async fn reset(State(app): State_) -> Response {
     app.limits.clear();
     app.faults.clear();
     app.fanouts.set_paused(false);
-    app.jobs.set_paused(false);
+    app.jobs.switch.set_paused(false);
     if let Err(e) = app.store.notify("reset").await {
         tracing::error!("cannot tell other instances about the reset: {e}");
     }
@@ -800,7 +800,7 @@ async fn set_fanouts(State(app): State_, body: Bytes) -> Response {
 /// Unfinished batch jobs of every corp, and whether this instance's job worker is paused.
 async fn batch_jobs(State(app): State_) -> Response {
     match app.store.unfinished_batch_jobs().await {
-        Ok(jobs) => Json(json!({ "paused": app.jobs.paused(), "pending": jobs })).into_response(),
+        Ok(jobs) => Json(json!({ "paused": app.jobs.switch.paused(), "pending": jobs })).into_response(),
         Err(e) => store_problem(e),
     }
 }
@@ -812,7 +812,7 @@ async fn set_batch_jobs(State(app): State_, body: Bytes) -> Response {
         Ok(p) => p,
         Err(r) => return r,
     };
-    app.jobs.set_paused(paused);
+    app.jobs.switch.set_paused(paused);
     batch_jobs(State(app)).await
 }
 

@@ -17,6 +17,7 @@ mod limits;
 mod multipart;
 mod reply;
 mod router;
+mod worker;
 
 pub use clock::Clock;
 
@@ -48,7 +49,7 @@ pub(crate) struct App {
     pub clock: Clock,
     pub auth: auth::Auth,
     pub directories: directory::Directories,
-    pub fanouts: fanout::Fanouts,
+    pub fanouts: worker::Switch,
     pub jobs: batch::Jobs,
     pub limits: limits::Limits,
     pub faults: faults::Faults,
@@ -65,7 +66,7 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
         limits: limits::Limits::new(config.rate_limits, config.api_concurrency),
         auth: auth::Auth::default(),
         directories: directory::Directories::default(),
-        fanouts: fanout::Fanouts::default(),
+        fanouts: worker::Switch::default(),
         jobs: batch::Jobs::default(),
         faults: faults::Faults::default(),
         deliverer: callback::Deliverer::new(),

@@ -375,22 +375,12 @@ impl Store {
                         .await?;
                     ids.iter().filter_map(|r| r.get::<String, _>(0).parse().ok()).collect()
                 } else {
-                    let doomed: HashSet<i64> = sqlx::query("SELECT department_id FROM batch_doomed_departments WHERE corpid = $1")
-                        .bind(corpid)
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .iter()
-                        .map(|r| r.get(0))
-                        .collect();
+                    let doomed =
+                        department_ids(&mut tx, "SELECT department_id FROM batch_doomed_departments WHERE corpid = $1", corpid).await?;
                     tree.subtree(ROOT).iter().map(|d| d.id).filter(|id| !doomed.contains(id)).collect()
                 };
-                let occupied: HashSet<i64> = sqlx::query("SELECT DISTINCT department_id FROM member_departments WHERE corpid = $1")
-                    .bind(corpid)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|r| r.get(0))
-                    .collect();
+                let occupied =
+                    department_ids(&mut tx, "SELECT DISTINCT department_id FROM member_departments WHERE corpid = $1", corpid).await?;
                 let (deletable, kept) = party_deletions(&tree, &keep, |d| occupied.contains(&d));
                 let this_step = &deletable[..deletable.len().min(limit as usize)];
                 for &id in this_step {
@@ -501,6 +491,11 @@ impl Store {
         };
         Ok(outcome(action, applied))
     }
+}
+
+/// The department ids a query of the corp's answers.
+async fn department_ids(tx: &mut Transaction<'static, Any>, sql: &'static str, corpid: &str) -> Result<HashSet<i64>> {
+    Ok(sqlx::query(sql).bind(corpid).fetch_all(&mut **tx).await?.iter().map(|r| r.get(0)).collect())
 }
 
 async fn running(tx: &mut Transaction<'static, Any>, corpid: &str) -> Result<bool> {

@@ -61,7 +61,7 @@ async fn start(app: &App, req: &Request, caller: &Caller, job_type: JobType, cal
     let job =
         NewJob { jobid: &jobid, job_type, origin: Origin::Caller(caller.scope), dialect: caller.dialect(), callback, rows, now: req.now };
     app.store.start_batch_job(&caller.corpid, job).await.map_err(internal)?.map_err(fail(caller))?;
-    app.jobs.wake();
+    app.jobs.switch.wake();
     let mut m = Map::new();
     m.insert("jobid".into(), jobid.into());
     Ok(m)
@@ -121,7 +121,7 @@ pub async fn getresult(app: &App, req: &Request, caller: &Caller) -> Fields {
 pub async fn inviteuser(app: &App, req: &Request, caller: &Caller) -> Fields {
     let fail = fail(caller);
     let body: rules::Invite = req.json(caller.dialect())?;
-    let (users, parties, tags) = rules::invite_targets(&body).map_err(&fail)?;
+    let rules::Targets { users, parties, tags } = rules::invite_targets(&body).map_err(&fail)?;
     let callback = rules::job_callback(body.callback.as_ref()).map_err(&fail)?;
     running(app, caller).await?;
     let seen = range(app, caller).await?;
