@@ -437,3 +437,43 @@ on_both_backends!(
     legacy_groups_import_and_invite,
     a_restart_resumes_the_job,
 );
+
+/// Two instances on one PostgreSQL: the job's lease lets one work on it at a time; when that one
+/// stops between steps, the other takes the job over once the lease runs out, and every row is
+/// applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_hand_a_job_over() {
+    if !postgres_available().await {
+        return;
+    }
+    let db = Db::new(Backend::Postgres).await;
+    let a = Server::start(&db, &["--batch-rows", "5"]).await;
+    let b = Server::start(&db, &["--batch-rows", "5"]).await;
+    let token = a.token(CORPID, SYNC_SECRET).await;
+    let n = 400;
+    let mut file = String::from("姓名,帐号,手机号,所在部门\n");
+    for i in 0..n {
+        file.push_str(&format!("Member {i},pair{i:04},1{:010},3\n", 5_000_000 + i));
+    }
+    // a takes the call but not the work: b's sweep finds the job.
+    pause(&a, true).await;
+    let jobid = start(&a, &token, "syncuser", json!({ "media_id": csv(&a, &token, file.as_bytes()).await })).await;
+    let begun = Instant::now();
+    loop {
+        let p = result(&a, &token, &jobid).await["percentage"].as_i64().unwrap();
+        if p > 0 || begun.elapsed() > Duration::from_secs(30) {
+            assert!(p > 0 && p < 100, "b is working on it: {p}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    pause(&b, true).await;
+    pause(&a, false).await;
+    let v = finished(&a, &token, &jobid).await;
+    assert_eq!(v["result"].as_array().unwrap().len(), n);
+    assert!(v["result"].as_array().unwrap().iter().all(|r| r["errcode"] == 0), "{v}");
+    let created = events(&a).await.iter().filter(|e| e["change_type"] == "create_user").count();
+    assert_eq!(created, n, "each row applied once, by one instance or the other");
+    drop((a, b));
+    db.drop_db().await;
+}
