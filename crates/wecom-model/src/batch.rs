@@ -565,7 +565,9 @@ pub struct RowResult {
     pub errmsg: String,
 }
 
-/// getresult: status, type, total, percentage and the rows processed so far. WeCom member rows are
+/// getresult: status, type, total, percentage and, once the job has finished, its rows (the docs:
+/// "当任务完成后此字段有效"; before, `[]`, so a client polling a large job is not sent its rows each
+/// time). WeCom member rows are
 /// `{userid, errcode, errmsg}`; the 企业号 also said what was done (`action`) and how long is left
 /// (`remaintime`). Department rows `{action, partyid, errcode, errmsg}`, invitations `{userid,
 /// invitetype, errcode, errmsg}`.
@@ -593,6 +595,7 @@ pub fn result_view(dialect: Dialect, p: &Progress, rows: &[RowResult]) -> Map<St
     if dialect == Dialect::Legacy {
         m.insert("remaintime".into(), p.remaintime().into());
     }
+    let rows = if p.finished { rows } else { &[] };
     m.insert("result".into(), rows.iter().map(item).collect());
     m
 }
@@ -807,15 +810,20 @@ mod tests {
         assert_eq!(Value::Object(w), json!({"status":1,"type":"sync_user","total":3,"percentage":0,"result":[]}));
         p.done = 2;
         let w = result_view(Dialect::WeCom, &p, std::slice::from_ref(&row));
-        assert_eq!((w["status"].clone(), w["percentage"].clone()), (json!(2), json!(66)));
-        assert_eq!(w["result"], json!([{"userid":"lisi","errcode":0,"errmsg":"ok"}]));
-        let l = result_view(Dialect::Legacy, &p, std::slice::from_ref(&row));
-        assert_eq!((l["remaintime"].clone(), l["result"][0]["action"].clone()), (json!(1), json!(2)));
+        assert_eq!(
+            (w["status"].clone(), w["percentage"].clone(), w["result"].clone()),
+            (json!(2), json!(66), json!([])),
+            "rows once finished"
+        );
+        assert_eq!(result_view(Dialect::Legacy, &p, &[])["remaintime"], 1);
         p.done = 3;
         assert_eq!(result_view(Dialect::WeCom, &p, &[])["percentage"], 99, "not 100 before the end");
         p.finished = true;
-        let l = result_view(Dialect::Legacy, &p, &[]);
+        let w = result_view(Dialect::WeCom, &p, std::slice::from_ref(&row));
+        assert_eq!(w["result"], json!([{"userid":"lisi","errcode":0,"errmsg":"ok"}]));
+        let l = result_view(Dialect::Legacy, &p, std::slice::from_ref(&row));
         assert_eq!((l["status"].clone(), l["percentage"].clone(), l["remaintime"].clone()), (json!(3), json!(100), json!(0)));
+        assert_eq!(l["result"][0]["action"], 2);
         p.job_type = JobType::ReplaceParty;
         let party = RowResult { key: "2".into(), action: PARTY_MOVE | PARTY_RENAME, ..row.clone() };
         assert_eq!(result_view(Dialect::WeCom, &p, &[party])["result"], json!([{"action":6,"partyid":2,"errcode":0,"errmsg":"ok"}]));

@@ -110,7 +110,8 @@ pub async fn getresult(app: &App, req: &Request, caller: &Caller) -> Fields {
     }
     let job_type =
         JobType::parse(&job.job_type).ok_or_else(|| internal(wecom_store::StoreError::Invalid(format!("job type {}", job.job_type))))?;
-    let rows = app.store.batch_results(&caller.corpid, job.seq).await.map_err(internal)?;
+    // Rows are shown once the job has finished (rules::result_view): not read before.
+    let rows = if job.finished { app.store.batch_results(&caller.corpid, job.seq).await.map_err(internal)? } else { vec![] };
     let p = Progress { job_type, total: job.total, done: job.done, finished: job.finished, started_at: job.created_at, now: req.now };
     Ok(rules::result_view(caller.dialect(), &p, &rows))
 }
