@@ -28,7 +28,7 @@ import pytest
 import requests
 from wechatpy.enterprise import WeChatClient
 
-from support import CORPID, SEED
+from support import CORPID, SEED, Receiver
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -227,3 +227,10 @@ def pytest_runtest_makereport(item, call):
     srv = item.funcargs.get("server") if hasattr(item, "funcargs") else None
     if report.failed and isinstance(srv, Server):
         report.sections.append(("wecomd log (last lines)", srv.log_tail()))
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.httpd.shutdown()

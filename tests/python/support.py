@@ -1,6 +1,15 @@
 """Constants and assertion helpers shared by the real-client tests."""
 
 import re
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from wechatpy.enterprise import create_reply, parse_message
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.utils import to_binary
 
 CORPID = "ww0123456789abcdef"
 # Secrets differ in their first 10 characters: wechatpy keys its token store by secret[:10].
@@ -113,3 +122,62 @@ def local(server, url):
     """A download URL wechatpy built on the real host (https://qyapi.weixin.qq.com), on wecomd."""
     assert url.startswith("https://qyapi.weixin.qq.com/cgi-bin/"), url
     return url.replace("https://qyapi.weixin.qq.com", server.base_url)
+
+
+# --- A callback receiver, as an app's developer writes one with wechatpy --------------------------
+
+TOKEN = "QDG6eK"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+
+
+class Receiver:
+    """An app's callback URL. parse_qsl decodes '+' as a space: the echostr and signatures arrive
+    intact only because wecomd percent-encodes them."""
+
+    def __init__(self):
+        self.crypto = WeChatCrypto(TOKEN, AES_KEY, CORPID)
+        self.pushes = []  # (raw inner XML, parsed message)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def query(self):
+                return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+
+            def answer(self, body, status=200):
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                q = self.query()
+                try:
+                    echo = receiver.crypto.check_signature(q["msg_signature"], q["timestamp"], q["nonce"], q["echostr"])
+                except InvalidSignatureException:
+                    return self.answer(b"bad signature", 403)
+                self.answer(to_binary(echo))
+
+            def do_POST(self):
+                q = self.query()
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                xml = receiver.crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
+                message = parse_message(xml)
+                receiver.pushes.append((xml, message))
+                if message.type == "text":
+                    reply = create_reply("you said: " + message.content, message)
+                    self.answer(to_binary(receiver.crypto.encrypt_message(reply.render(), q["nonce"], q["timestamp"])))
+                else:
+                    self.answer(b"")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/wecom?agent={APP_AGENTID}"
+
+    def wait_for(self, n, timeout=10):
+        deadline = time.monotonic() + timeout
+        while len(self.pushes) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.pushes

@@ -1,85 +1,15 @@
-"""Callbacks received by wechatpy's own receiver side, as an app developer writes it: a small
-http.server that verifies the URL and decrypts pushes with wechatpy.enterprise.crypto.WeChatCrypto,
-reads them with parse_message and answers member texts with create_reply, whose encrypted reply
-wecomd opens and delivers to the member's inbox. The menu's picture and location buttons come
-out as wechatpy's own event classes."""
+"""Callbacks received by wechatpy's own receiver side, as an app developer writes it (the
+`receiver` fixture, support.Receiver): a small http.server that verifies the URL and decrypts
+pushes with wechatpy.enterprise.crypto.WeChatCrypto, reads them with parse_message and answers
+member texts with create_reply, whose encrypted reply wecomd opens and delivers to the member's
+inbox. The menu's picture and location buttons come out as wechatpy's own event classes."""
 
-import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
-from wechatpy.enterprise import create_reply, events, parse_message
-from wechatpy.enterprise.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.enterprise import events
 from wechatpy.messages import UnknownMessage
-from wechatpy.utils import to_binary
 
-from support import APP_AGENTID, APP_SECRET, CORPID, SYNC_SECRET
-
-TOKEN = "QDG6eK"
-AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-
-
-class Receiver:
-    """An app's callback URL. parse_qsl decodes '+' as a space: the echostr and signatures arrive
-    intact only because wecomd percent-encodes them."""
-
-    def __init__(self):
-        self.crypto = WeChatCrypto(TOKEN, AES_KEY, CORPID)
-        self.pushes = []  # (raw inner XML, parsed message)
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def query(self):
-                return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
-
-            def answer(self, body, status=200):
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self):
-                q = self.query()
-                try:
-                    echo = receiver.crypto.check_signature(q["msg_signature"], q["timestamp"], q["nonce"], q["echostr"])
-                except InvalidSignatureException:
-                    return self.answer(b"bad signature", 403)
-                self.answer(to_binary(echo))
-
-            def do_POST(self):
-                q = self.query()
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                xml = receiver.crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
-                message = parse_message(xml)
-                receiver.pushes.append((xml, message))
-                if message.type == "text":
-                    reply = create_reply("you said: " + message.content, message)
-                    self.answer(to_binary(receiver.crypto.encrypt_message(reply.render(), q["nonce"], q["timestamp"])))
-                else:
-                    self.answer(b"")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/wecom?agent={APP_AGENTID}"
-
-    def wait_for(self, n, timeout=10):
-        deadline = time.monotonic() + timeout
-        while len(self.pushes) < n and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.pushes
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.httpd.shutdown()
+from support import AES_KEY, APP_AGENTID, APP_SECRET, CORPID, SYNC_SECRET, TOKEN
 
 
 def test_wechatpy_receiver_verifies_decrypts_and_replies(server, receiver):

@@ -15,13 +15,15 @@ pub const VERIFY_TIMEOUT_MS: u64 = 1000;
 /// A push waits 5 s for the receiver's answer (§10.4).
 pub const PUSH_TIMEOUT_MS: u64 = 5000;
 
-/// Who a callback belongs to: a self-built app, the contacts-sync assistant, or the legacy chat
-/// service. Written as the credential owner keys are (`app:1000002`, `contact_sync`, `chat`).
+/// Who a callback belongs to: a self-built app, the contacts-sync assistant, the legacy chat
+/// service, or one batch job (its own `callback`, numbered as the corp's jobs are). Written as the
+/// credential owner keys are (`app:1000002`, `contact_sync`, `chat`), a job as `job:<n>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Owner {
     App(i64),
     ContactSync,
     Chat,
+    Job(i64),
 }
 
 impl Owner {
@@ -29,7 +31,11 @@ impl Owner {
         match s {
             "contact_sync" => Some(Owner::ContactSync),
             "chat" => Some(Owner::Chat),
-            _ => s.strip_prefix("app:")?.parse().ok().map(Owner::App),
+            _ => match s.split_once(':')? {
+                ("app", agentid) => agentid.parse().ok().map(Owner::App),
+                ("job", seq) => seq.parse().ok().map(Owner::Job),
+                _ => None,
+            },
         }
     }
 
@@ -38,15 +44,15 @@ impl Owner {
             Owner::App(agentid) => format!("app:{agentid}"),
             Owner::ContactSync => "contact_sync".into(),
             Owner::Chat => "chat".into(),
+            Owner::Job(seq) => format!("job:{seq}"),
         }
     }
 
-    /// The envelope's `AgentID`: the app's id, empty for the contacts-sync assistant and for the
-    /// chat service, which belong to no app.
+    /// The envelope's `AgentID`: the app's id, empty for the others, which belong to no app.
     pub fn agent_id(self) -> String {
         match self {
             Owner::App(agentid) => agentid.to_string(),
-            Owner::ContactSync | Owner::Chat => String::new(),
+            Owner::ContactSync | Owner::Chat | Owner::Job(_) => String::new(),
         }
     }
 }
@@ -91,7 +97,10 @@ pub struct CallbackSeed {
 
 impl CallbackSeed {
     pub fn owner(&self) -> Result<Owner, String> {
-        Owner::parse(&self.owner).ok_or_else(|| format!("callback owner {:?} is not app:<agentid>, contact_sync or chat", self.owner))
+        // A batch job's receiver comes with its job, never from a seed.
+        Owner::parse(&self.owner)
+            .filter(|o| !matches!(o, Owner::Job(_)))
+            .ok_or_else(|| format!("callback owner {:?} is not app:<agentid>, contact_sync or chat", self.owner))
     }
 
     pub fn settings(&self) -> Settings {
@@ -203,6 +212,14 @@ pub fn change_contact_xml(corpid: &str, owner: Owner, at: i64, change: &ChangeCo
     if let Owner::App(agentid) = owner {
         e.push(Element::text("AgentID", agentid));
     }
+    document(&e)
+}
+
+/// batch_job_result (wecom-api.md §7.4): from `sys`, the job-level result in `<BatchJob>`.
+pub fn batch_job_result_xml(corpid: &str, at: i64, items: &[(String, String)]) -> String {
+    let mut e = head(corpid, "sys", at, "event");
+    e.push(Element::text("Event", "batch_job_result"));
+    e.push(Element::Group("BatchJob".into(), items.iter().map(|(k, v)| Element::text(k, v)).collect()));
     document(&e)
 }
 
@@ -602,12 +619,16 @@ pub enum Routed<'a> {
     Package,
     /// A member's message or event in one app.
     Member { agentid: i64 },
+    /// An event for one receiver only (batch_job_result: the job's own, or the contacts-sync
+    /// assistant's).
+    Addressed(Owner),
 }
 
 /// Who gets an event, of the receivers configured (§10.4, legacy §7.3): change_contact goes to
 /// the contacts-sync assistant and to apps whose range covers the change, never back to the
 /// credential whose call caused it; chat packages to the chat service only; a member's message
-/// or event to its app only. `covers(agentid)` says whether an app's range covers a change.
+/// or event to its app only; an addressed event to its receiver only. `covers(agentid)` says
+/// whether an app's range covers a change.
 pub fn receivers(event: &Routed, configured: &[Owner], covers: impl Fn(i64) -> bool) -> Vec<Owner> {
     configured
         .iter()
@@ -617,6 +638,7 @@ pub fn receivers(event: &Routed, configured: &[Owner], covers: impl Fn(i64) -> b
             (Routed::Change { origin }, Owner::App(agentid)) => *origin != format!("app:{agentid}") && covers(agentid),
             (Routed::Package, Owner::Chat) => true,
             (Routed::Member { agentid }, Owner::App(a)) => a == *agentid,
+            (Routed::Addressed(to), o) => o == *to,
             _ => false,
         })
         .collect()
@@ -652,7 +674,7 @@ pub fn retry_delay_ms(owner: Owner, attempts: u32, since_first_ms: u64) -> Optio
     const DAY_MS: u64 = 24 * 3600 * 1000;
     match owner {
         Owner::Chat => (since_first_ms < DAY_MS).then(|| (1000u64 << attempts.saturating_sub(1).min(20)).min(20 * 60 * 1000)),
-        Owner::App(_) | Owner::ContactSync => (attempts <= 3).then(|| 1000u64 << attempts.saturating_sub(1)),
+        Owner::App(_) | Owner::ContactSync | Owner::Job(_) => (attempts <= 3).then(|| 1000u64 << attempts.saturating_sub(1)),
     }
 }
 
@@ -891,12 +913,13 @@ mod tests {
 
     #[test]
     fn owners_read_and_write_as_credential_keys() {
-        for (s, o) in [("app:1000002", Owner::App(1000002)), ("contact_sync", Owner::ContactSync), ("chat", Owner::Chat)] {
+        for (s, o) in [("app:1000002", Owner::App(1000002)), ("contact_sync", Owner::ContactSync), ("chat", Owner::Chat), ("job:3", Owner::Job(3))] {
             assert_eq!(Owner::parse(s), Some(o));
             assert_eq!(o.key(), s);
         }
         assert_eq!(Owner::parse("group:1"), None);
         assert_eq!(Owner::parse("app:x"), None);
+        assert_eq!(Owner::Job(3).agent_id(), "");
         assert_eq!((Owner::App(7).agent_id(), Owner::ContactSync.agent_id()), ("7".to_string(), String::new()));
     }
 
@@ -935,6 +958,18 @@ mod tests {
         assert!(change_contact_xml("ww", Owner::App(1000002), 1, &e).ends_with("<AgentID>1000002</AgentID></xml>"));
         let ext = ChangeContact::new(ChangeType::UpdateUser).item("ExtAttr", "<Item><Name><![CDATA[a]]></Name></Item>");
         assert!(change_contact_xml("ww", Owner::ContactSync, 1, &ext).contains("<ExtAttr><Item><Name><![CDATA[a]]></Name></Item></ExtAttr>"));
+    }
+
+    #[test]
+    fn batch_job_result_renders_as_the_reference_example() {
+        let items = crate::batch::job_result_items("JOBID", crate::batch::JobType::SyncUser, &crate::batch::ok());
+        assert_eq!(
+            batch_job_result_xml("wwCORPID", 1380000000, &items),
+            "<xml><ToUserName><![CDATA[wwCORPID]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
+             <CreateTime>1380000000</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[batch_job_result]]></Event>\
+             <BatchJob><JobId><![CDATA[JOBID]]></JobId><JobType><![CDATA[sync_user]]></JobType><ErrCode>0</ErrCode>\
+             <ErrMsg><![CDATA[ok]]></ErrMsg></BatchJob></xml>"
+        );
     }
 
     #[test]
@@ -1124,6 +1159,10 @@ mod tests {
         assert_eq!(receivers(&Routed::Change { origin: "control" }, &all, |a| a == 1000003), vec![Owner::ContactSync, Owner::App(1000003)]);
         assert_eq!(receivers(&Routed::Package, &all, everyone), vec![Owner::Chat]);
         assert_eq!(receivers(&Routed::Member { agentid: 1000003 }, &all, everyone), vec![Owner::App(1000003)]);
+        let with_job = [Owner::ContactSync, Owner::App(1000002), Owner::Job(4)];
+        assert_eq!(receivers(&Routed::Addressed(Owner::Job(4)), &with_job, everyone), vec![Owner::Job(4)]);
+        assert_eq!(receivers(&Routed::Addressed(Owner::ContactSync), &with_job, everyone), vec![Owner::ContactSync]);
+        assert_eq!(receivers(&Routed::Change { origin: "contact_sync" }, &with_job, everyone), vec![Owner::App(1000002)], "a job's receiver gets its result only");
     }
 
     #[test]

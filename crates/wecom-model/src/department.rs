@@ -93,6 +93,27 @@ impl Tree {
         self.by_id.get(&id)
     }
 
+    /// The tree after a department was created or changed (a batch job keeps one tree through
+    /// the rows of a step).
+    pub fn put(&mut self, d: Department) {
+        self.remove(d.id);
+        if d.id != ROOT {
+            let kids = self.children.entry(d.parentid).or_default();
+            let at = kids.partition_point(|c| (self.by_id[c].sibling_rank, *c) < (d.sibling_rank, d.id));
+            kids.insert(at, d.id);
+        }
+        self.by_id.insert(d.id, d);
+    }
+
+    /// The tree after a department was deleted.
+    pub fn remove(&mut self, id: i64) {
+        if let Some(old) = self.by_id.remove(&id) {
+            if let Some(kids) = self.children.get_mut(&old.parentid) {
+                kids.retain(|c| *c != id);
+            }
+        }
+    }
+
     /// How many departments the corp has, the root included.
     pub fn count(&self) -> usize {
         self.by_id.len()
@@ -405,6 +426,24 @@ mod tests {
 
     fn code<T: std::fmt::Debug>(r: Result<T, ApiError>) -> i64 {
         r.unwrap_err().errcode
+    }
+
+    #[test]
+    fn put_and_remove_keep_the_tree_as_new_would() {
+        let mut t = tree();
+        t.put(dept(5, "Ops", 1, RANK_STEP + 1));
+        t.put(dept(4, "Backend", 3, 0));
+        t.remove(2);
+        let fresh = Tree::new([
+            dept(1, "Corp", 0, 0),
+            dept(3, "Sales", 1, 2 * RANK_STEP),
+            dept(5, "Ops", 1, RANK_STEP + 1),
+            dept(4, "Backend", 3, 0),
+        ]);
+        assert_eq!(t.children(1), fresh.children(1));
+        assert_eq!(t.children(3), &[4]);
+        assert_eq!(t.children(2), &[] as &[i64]);
+        assert_eq!(t.count(), fresh.count());
     }
 
     #[test]

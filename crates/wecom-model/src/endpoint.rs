@@ -33,6 +33,11 @@ pub enum Endpoint {
     UserGetUseridByEmail,
     UserAuthsucc,
     BatchInvite,
+    BatchSyncuser,
+    BatchReplaceuser,
+    BatchReplaceparty,
+    BatchGetresult,
+    BatchInviteuser,
     TagCreate,
     TagUpdate,
     TagDelete,
@@ -169,6 +174,11 @@ impl Endpoint {
         Endpoint::UserGetUseridByEmail,
         Endpoint::UserAuthsucc,
         Endpoint::BatchInvite,
+        Endpoint::BatchSyncuser,
+        Endpoint::BatchReplaceuser,
+        Endpoint::BatchReplaceparty,
+        Endpoint::BatchGetresult,
+        Endpoint::BatchInviteuser,
         Endpoint::TagCreate,
         Endpoint::TagUpdate,
         Endpoint::TagDelete,
@@ -257,6 +267,13 @@ impl Endpoint {
             Endpoint::UserGetUseridByEmail => ("user/get_userid_by_email", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::UserAuthsucc => ("user/authsucc", Get, AccessToken, Dialects::Both, Envelope),
             Endpoint::BatchInvite => ("batch/invite", Post, AccessToken, Dialects::Both, Envelope),
+            // The 企业号 had the asynchronous imports too (legacy-api.md §3.6); its asynchronous
+            // invitation WeCom replaced with batch/invite.
+            Endpoint::BatchSyncuser => ("batch/syncuser", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::BatchReplaceuser => ("batch/replaceuser", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::BatchReplaceparty => ("batch/replaceparty", Post, AccessToken, Dialects::Both, Envelope),
+            Endpoint::BatchGetresult => ("batch/getresult", Get, AccessToken, Dialects::Both, Envelope),
+            Endpoint::BatchInviteuser => ("batch/inviteuser", Post, AccessToken, Dialects::Legacy, Envelope),
             Endpoint::TagCreate => ("tag/create", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::TagUpdate => ("tag/update", Post, AccessToken, Dialects::Both, Envelope),
             Endpoint::TagDelete => ("tag/delete", Get, AccessToken, Dialects::Both, Envelope),
@@ -354,7 +371,17 @@ impl Endpoint {
         use Endpoint::*;
         matches!(
             self,
-            UserCreate | UserUpdate | UserDelete | UserBatchdelete | DepartmentUpdate | TagDelete | TagAddtagusers | TagDeltagusers
+            UserCreate
+                | UserUpdate
+                | UserDelete
+                | UserBatchdelete
+                | DepartmentUpdate
+                | TagDelete
+                | TagAddtagusers
+                | TagDeltagusers
+                | BatchSyncuser
+                | BatchReplaceuser
+                | BatchReplaceparty
         )
     }
 
@@ -570,6 +597,16 @@ mod tests {
         assert_eq!(Endpoint::MaterialAddMaterial.body_limit(), Endpoint::MediaUpload.body_limit());
         assert_eq!(Endpoint::from_path("material/update_news"), None, "wechatpy's path was never served");
         assert_eq!(Endpoint::from_path("material/add_news"), None, "weixin4j's path was never served");
+    }
+
+    #[test]
+    fn batch_jobs_serve_both_dialects_and_inviteuser_the_legacy_one() {
+        for e in [Endpoint::BatchSyncuser, Endpoint::BatchReplaceuser, Endpoint::BatchReplaceparty, Endpoint::BatchGetresult] {
+            assert!(e.serves(Dialect::WeCom) && e.serves(Dialect::Legacy) && e.success_has_envelope(Dialect::Legacy), "{e:?}");
+        }
+        assert_eq!(Endpoint::BatchInviteuser.refusal(Dialect::WeCom), Some(Errcode::ApiDeprecated));
+        assert_eq!(Endpoint::from_path("batch/getresult"), Some(Endpoint::BatchGetresult));
+        assert_eq!(Endpoint::BatchGetresult.spec().method, Method::Get);
     }
 
     #[test]

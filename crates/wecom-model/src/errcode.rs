@@ -213,6 +213,19 @@ pub enum Errcode {
     ChatNotCreatedByApp,
     MaterialCountOutOfLimit,
     MaterialNotVisible,
+    ContactEditOnly,
+    NoInviteWay,
+    AlreadyFollowed,
+    MemberDisabled,
+    JobNotExist,
+    JobCleared,
+    InvalidImportFile,
+    DeleteProtection,
+    DuplicateUserid,
+    InvalidOrgTree,
+    DuplicatePartyid,
+    DuplicateSiblingName,
+    JobRunning,
 }
 
 impl Errcode {
@@ -425,6 +438,19 @@ impl Errcode {
             // The 企业号's own codes (legacy-api.md §0.5 tables); WeCom reused 45029 for oversized answers.
             Errcode::MaterialCountOutOfLimit => 45028,
             Errcode::MaterialNotVisible => 45029,
+            Errcode::ContactEditOnly => 48008,
+            Errcode::NoInviteWay => 60118,
+            Errcode::AlreadyFollowed => 60119,
+            Errcode::MemberDisabled => 60120,
+            Errcode::JobNotExist => 40088,
+            Errcode::JobCleared => 40089,
+            Errcode::InvalidImportFile => 40092,
+            Errcode::DeleteProtection => 45026,
+            Errcode::DuplicateUserid => 302003,
+            Errcode::InvalidOrgTree => 302004,
+            Errcode::DuplicatePartyid => 302006,
+            Errcode::DuplicateSiblingName => 302007,
+            Errcode::JobRunning => 302008,
         }
     }
 
@@ -639,6 +665,21 @@ impl Errcode {
             // The tables give only the Chinese titles (素材数量超过上限, media_id对该应用不可见).
             Errcode::MaterialCountOutOfLimit => "material count out of limit",
             Errcode::MaterialNotVisible => "media_id not visible to the agent",
+            // Batch jobs and 企业号 invitations: the reference gives the Chinese titles only; these
+            // say what they say.
+            Errcode::ContactEditOnly => "api forbidden, contact edit authorization can only call part of contact apis",
+            Errcode::NoInviteWay => "no valid invite field",
+            Errcode::AlreadyFollowed => "member has followed",
+            Errcode::MemberDisabled => "member is disabled",
+            Errcode::JobNotExist => "jobid not exist",
+            Errcode::JobCleared => "job result cleared",
+            Errcode::InvalidImportFile => "invalid import file content",
+            Errcode::DeleteProtection => "trigger delete user protection",
+            Errcode::DuplicateUserid => "duplicate userid in import file",
+            Errcode::InvalidOrgTree => "invalid organization structure in import file",
+            Errcode::DuplicatePartyid => "duplicate partyid in import file",
+            Errcode::DuplicateSiblingName => "duplicate department name under one parent in import file",
+            Errcode::JobRunning => "another import job is running",
         }
     }
 }
@@ -766,6 +807,19 @@ mod tests {
             (Errcode::ButtonNameMissing, 42020),
             (Errcode::MaterialCountOutOfLimit, 45028),
             (Errcode::MaterialNotVisible, 45029),
+            (Errcode::ContactEditOnly, 48008),
+            (Errcode::NoInviteWay, 60118),
+            (Errcode::AlreadyFollowed, 60119),
+            (Errcode::MemberDisabled, 60120),
+            (Errcode::JobNotExist, 40088),
+            (Errcode::JobCleared, 40089),
+            (Errcode::InvalidImportFile, 40092),
+            (Errcode::DeleteProtection, 45026),
+            (Errcode::DuplicateUserid, 302003),
+            (Errcode::InvalidOrgTree, 302004),
+            (Errcode::DuplicatePartyid, 302006),
+            (Errcode::DuplicateSiblingName, 302007),
+            (Errcode::JobRunning, 302008),
         ];
         for (e, c) in pairs {
             assert_eq!(e.code(), c, "{e:?}");

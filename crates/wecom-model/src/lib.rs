@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod appchat;
+pub mod batch;
 pub mod body;
 pub mod callback;
 pub mod chat;

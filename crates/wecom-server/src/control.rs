@@ -63,6 +63,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/corps/{corpid}/cards/{card_id}/codes", post(receive_card))
         .route("/corps/{corpid}/members/{userid}/inbox", get(inbox))
         .route("/fanouts", get(fanouts).put(set_fanouts))
+        .route("/batch", get(batch_jobs).put(set_batch_jobs))
         .route("/corps/{corpid}/appchats/{chatid}/messages", get(appchat_messages))
         .route("/corps/{corpid}/chat", post(enable_chat))
         .route("/corps/{corpid}/chats", get(chats))
@@ -150,6 +151,7 @@ pub async fn on_notice(app: &App, notice: &str) {
                 app.limits.clear();
                 app.faults.clear();
                 app.fanouts.set_paused(false);
+                app.jobs.switch.set_paused(false);
             }
             if let Err(e) = app.clock.reload(&app.store).await {
                 tracing::error!("cannot reload the clock: {e}");
@@ -446,6 +448,7 @@ async fn reset(State(app): State_) -> Response {
     app.limits.clear();
     app.faults.clear();
     app.fanouts.set_paused(false);
+    app.jobs.switch.set_paused(false);
     if let Err(e) = app.store.notify("reset").await {
         tracing::error!("cannot tell other instances about the reset: {e}");
     }
@@ -792,6 +795,25 @@ async fn set_fanouts(State(app): State_, body: Bytes) -> Response {
     };
     app.fanouts.set_paused(paused);
     fanouts(State(app)).await
+}
+
+/// Unfinished batch jobs of every corp, and whether this instance's job worker is paused.
+async fn batch_jobs(State(app): State_) -> Response {
+    match app.store.unfinished_batch_jobs().await {
+        Ok(jobs) => Json(json!({ "paused": app.jobs.switch.paused(), "pending": jobs })).into_response(),
+        Err(e) => store_problem(e),
+    }
+}
+
+/// Pauses or resumes this instance's batch job worker (between steps, per instance, not stored):
+/// a test catches a job half-way, or changes the directory before a job runs.
+async fn set_batch_jobs(State(app): State_, body: Bytes) -> Response {
+    let Paused { paused } = match parse(&body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    app.jobs.switch.set_paused(paused);
+    batch_jobs(State(app)).await
 }
 
 /// The messages apps sent to an appchat, oldest first.

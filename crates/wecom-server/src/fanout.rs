@@ -4,34 +4,10 @@
 //! themselves (in the store), so the worker only decides how soon rows appear, never what they are.
 
 use crate::App;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 const SWEEP: Duration = Duration::from_secs(2);
-
-#[derive(Default)]
-pub struct Fanouts {
-    wake: Notify,
-    /// Set through the control API: this instance's worker stops between batches.
-    paused: AtomicBool,
-}
-
-impl Fanouts {
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    pub fn paused(&self) -> bool {
-        self.paused.load(Ordering::Acquire)
-    }
-
-    pub fn set_paused(&self, paused: bool) {
-        self.paused.store(paused, Ordering::Release);
-        self.wake();
-    }
-}
 
 pub async fn run(app: Arc<App>) {
     loop {
@@ -47,9 +23,6 @@ pub async fn run(app: Arc<App>) {
                 Err(e) => tracing::error!("fan-outs: {e}"),
             }
         }
-        tokio::select! {
-            _ = app.fanouts.wake.notified() => {}
-            _ = tokio::time::sleep(SWEEP) => {}
-        }
+        app.fanouts.idle(SWEEP).await;
     }
 }

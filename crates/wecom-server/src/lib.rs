@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod batch;
 mod callback;
 mod clock;
 mod control;
@@ -16,6 +17,7 @@ mod limits;
 mod multipart;
 mod reply;
 mod router;
+mod worker;
 
 pub use clock::Clock;
 
@@ -54,7 +56,8 @@ pub(crate) struct App {
     pub instance: String,
     pub auth: auth::Auth,
     pub directories: directory::Directories,
-    pub fanouts: fanout::Fanouts,
+    pub fanouts: worker::Switch,
+    pub jobs: batch::Jobs,
     pub limits: limits::Limits,
     pub faults: faults::Faults,
     pub deliverer: callback::Deliverer,
@@ -62,7 +65,8 @@ pub(crate) struct App {
 }
 
 /// Serves until the listener fails. Clock offset and notices from other instances (PostgreSQL)
-/// are picked up here, and the fan-out worker starts with what a previous run left pending.
+/// are picked up here, and the fan-out and batch job workers start with what a previous run left
+/// pending.
 pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let clock = Arc::new(Clock::load(&store).await.map_err(std::io::Error::other)?);
     let app = Arc::new(App {
@@ -71,7 +75,8 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
         limits: limits::Limits::new(config.rate_limits, config.api_concurrency),
         auth: auth::Auth::default(),
         directories: directory::Directories::default(),
-        fanouts: fanout::Fanouts::default(),
+        fanouts: worker::Switch::default(),
+        jobs: batch::Jobs::default(),
         faults: faults::Faults::default(),
         deliverer: callback::Deliverer::new(),
         clock,
@@ -87,6 +92,7 @@ pub async fn serve(store: Store, config: ServerConfig, listener: tokio::net::Tcp
         });
     }
     tokio::spawn(fanout::run(app.clone()));
+    tokio::spawn(batch::run(app.clone()));
     callback::spawn(app.clone());
     spawn_media_sweep(app.clone());
     api::media::spawn_job_takeover(app.clone());

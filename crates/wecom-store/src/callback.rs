@@ -94,6 +94,7 @@ impl Store {
     pub async fn check_callback_owner(&self, corpid: &str, owner: Owner) -> Result<()> {
         self.corp(corpid).await?.ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))?;
         let holder = match owner {
+            Owner::Job(_) => return Err(StoreError::Invalid("a batch job's receiver is the job's own callback".into())),
             Owner::App(agentid) => self.app(corpid, agentid).await?.map(drop),
             Owner::ContactSync | Owner::Chat => {
                 sqlx::query("SELECT 1 FROM credentials WHERE corpid = $1 AND owner = $2").bind(corpid).bind(owner.key()).fetch_optional(&self.read).await?.map(drop)
@@ -103,7 +104,7 @@ impl Store {
             StoreError::NotFound(match owner {
                 Owner::App(agentid) => format!("no app {agentid} in corp {corpid}"),
                 Owner::Chat => format!("corp {corpid} has no chat service"),
-                Owner::ContactSync => format!("corp {corpid} has no contacts-sync secret"),
+                Owner::ContactSync | Owner::Job(_) => format!("corp {corpid} has no contacts-sync secret"),
             })
         })
     }
@@ -123,9 +124,19 @@ impl Store {
         Ok(rows.iter().map(callback_of).collect())
     }
 
+    /// A receiver's settings: a saved receiver's, or the `callback` a batch job was started with.
     pub async fn callback(&self, corpid: &str, owner: Owner) -> Result<Option<CallbackRow>> {
-        let row = sqlx::query("SELECT * FROM callbacks WHERE corpid = $1 AND owner = $2").bind(corpid).bind(owner.key()).fetch_optional(&self.read).await?;
-        Ok(row.as_ref().map(callback_of))
+        let row = match owner {
+            Owner::Job(seq) => sqlx::query(
+                "SELECT $2 AS owner, callback_url AS url, callback_token AS token, callback_aeskey AS encodingaeskey, \
+                 CAST(0 AS BIGINT) AS from_seq, created_at FROM batch_jobs WHERE corpid = $1 AND seq = $3 AND callback_url <> ''",
+            )
+            .bind(corpid)
+            .bind(owner.key())
+            .bind(seq),
+            _ => sqlx::query("SELECT * FROM callbacks WHERE corpid = $1 AND owner = $2").bind(corpid).bind(owner.key()),
+        };
+        Ok(row.fetch_optional(&self.read).await?.as_ref().map(callback_of))
     }
 
     /// Removes a receiver; what was already routed to it is still pushed with its last settings.
@@ -188,7 +199,7 @@ impl Store {
     async fn route_corp(&self, corpid: &str, from: i64, now_ms: i64) -> Result<usize> {
         let receivers = self.callbacks(corpid).await?;
         let events = sqlx::query(
-            "SELECT seq, created_at, origin, event, change_type, items, package, package_id, member_push FROM events \
+            "SELECT seq, created_at, origin, event, change_type, items, package, package_id, member_push, receiver FROM events \
              WHERE corpid = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         )
         .bind(corpid)
@@ -201,7 +212,10 @@ impl Store {
         let mut rows = Vec::new();
         for e in &events {
             let seq: i64 = e.get("seq");
-            let configured: Vec<Owner> = receivers.iter().filter(|r| r.from_seq < seq).filter_map(|r| Owner::parse(&r.owner)).collect();
+            let addressed = Owner::parse(&e.get::<String, _>("receiver"));
+            let mut configured: Vec<Owner> = receivers.iter().filter(|r| r.from_seq < seq).filter_map(|r| Owner::parse(&r.owner)).collect();
+            // A job's own receiver exists as long as its job: it is configured for its result.
+            configured.extend(addressed.filter(|o| matches!(o, Owner::Job(_))));
             if configured.is_empty() {
                 continue;
             }
@@ -213,10 +227,13 @@ impl Store {
             let change: Option<ChangeContact> = (kind == "change_contact")
                 .then(|| serde_json::from_value(json!({ "change_type": e.get::<String, _>("change_type"), "items": crate::json_list::<(String, String)>(e, "items") })).ok())
                 .flatten();
-            let routed = match (&member, &package, &change) {
-                (Some(m), _, _) => Routed::Member { agentid: m.agentid },
-                (_, Some(_), _) => Routed::Package,
-                (_, _, Some(_)) => Routed::Change { origin: &origin },
+            // batch_job_result's <BatchJob> elements.
+            let job: Option<Vec<(String, String)>> = (kind == "batch_job_result").then(|| crate::json_list(e, "items"));
+            let routed = match (addressed, &member, &package, &change) {
+                (Some(to), ..) => Routed::Addressed(to),
+                (_, Some(m), _, _) => Routed::Member { agentid: m.agentid },
+                (_, _, Some(_), _) => Routed::Package,
+                (_, _, _, Some(_)) => Routed::Change { origin: &origin },
                 _ => continue,
             };
             let subject = match &change {
@@ -228,10 +245,11 @@ impl Store {
                 _ => false,
             };
             for owner in callback::receivers(&routed, &configured, covers) {
-                let xml = match (&member, &package, &change) {
-                    (Some(m), _, _) => m.xml(corpid, at),
-                    (_, Some(p), _) => callback::package_xml(corpid, p),
-                    (_, _, Some(c)) => callback::change_contact_xml(corpid, owner, at, c),
+                let xml = match (&job, &member, &package, &change) {
+                    (Some(items), ..) => callback::batch_job_result_xml(corpid, at, items),
+                    (_, Some(m), _, _) => m.xml(corpid, at),
+                    (_, _, Some(p), _) => callback::package_xml(corpid, p),
+                    (_, _, _, Some(c)) => callback::change_contact_xml(corpid, owner, at, c),
                     _ => continue,
                 };
                 let id = format!("{corpid}/{seq}/{}", owner.key());

@@ -40,7 +40,7 @@ pub(crate) async fn tree<'e>(db: impl Executor<'e, Database = Any>, corpid: &str
 /// parent's row is also the lock member writes take on the departments they fill (in id order
 /// too), so the 30000 children of one department (81001) are counted by one writer
 /// at a time whichever kind it is. SQLite's single writer connection already serialises writers.
-async fn lock(tx: &mut Transaction<'static, Any>, backend: Backend, corpid: &str, ids: &mut Vec<i64>) -> Result<()> {
+pub(crate) async fn lock(tx: &mut Transaction<'static, Any>, backend: Backend, corpid: &str, ids: &mut Vec<i64>) -> Result<()> {
     if backend == Backend::Postgres {
         ids.push(ROOT);
         ids.sort_unstable();
@@ -99,77 +99,111 @@ impl Store {
         };
         lock(&mut tx, self.backend, corpid, &mut named).await?;
         let tree = tree(&mut *tx, corpid).await?;
-        let (id, change) = match op {
-            DepartmentWrite::Create(body) => {
-                let plan = match department::plan_create(&tree, &body, dialect, write) {
-                    Ok(p) => p,
-                    Err(e) => return Ok(Err(e)),
-                };
-                let d = &plan.department;
-                if children_used(&mut tx, corpid, d.parentid).await? >= DEPARTMENT_CAPACITY {
-                    return Ok(Err(Errcode::DepartmentFull.into()));
-                }
-                sqlx::query("INSERT INTO departments (corpid, id, name, name_en, parentid, sibling_rank) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(corpid)
-                    .bind(d.id)
-                    .bind(&d.name)
-                    .bind(&d.name_en)
-                    .bind(d.parentid)
-                    .bind(d.sibling_rank)
-                    .execute(&mut *tx)
-                    .await?;
-                (d.id, plan.event)
+        let applied = match apply_write(&mut tx, self.backend, corpid, origin, op, dialect, write, &tree, now).await? {
+            Ok(applied) => applied,
+            Err(e) => return Ok(Err(e)),
+        };
+        tx.commit().await?;
+        Ok(Ok(applied.id()))
+    }
+}
+
+/// What a department write did: the department as it is now, or the id deleted.
+pub(crate) enum Applied {
+    Written(Department),
+    Deleted(i64),
+}
+
+impl Applied {
+    fn id(&self) -> i64 {
+        match self {
+            Applied::Written(d) => d.id,
+            Applied::Deleted(id) => *id,
+        }
+    }
+}
+
+/// One department write decided by the rules on `tree` (the corp's departments as locked by the
+/// caller's transaction), made and recorded with its event.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn apply_write(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    corpid: &str,
+    origin: Origin,
+    op: DepartmentWrite,
+    dialect: Dialect,
+    write: &WriteRange,
+    tree: &Tree,
+    now: i64,
+) -> Result<Result<Applied, ApiError>> {
+    let (applied, change) = match op {
+        DepartmentWrite::Create(body) => {
+            let plan = match department::plan_create(tree, &body, dialect, write) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
+            let d = &plan.department;
+            if children_used(tx, corpid, d.parentid).await? >= DEPARTMENT_CAPACITY {
+                return Ok(Err(Errcode::DepartmentFull.into()));
             }
-            DepartmentWrite::Update(body) => {
-                let plan = match department::plan_update(&tree, &body, dialect, write) {
-                    Ok(p) => p,
-                    Err(e) => return Ok(Err(e)),
-                };
-                let d = &plan.department;
-                let moved = tree.get(d.id).is_some_and(|old| old.parentid != d.parentid);
-                if moved && children_used(&mut tx, corpid, d.parentid).await? >= DEPARTMENT_CAPACITY {
-                    return Ok(Err(Errcode::DepartmentFull.into()));
-                }
-                sqlx::query(
-                    "UPDATE departments SET name = $1, name_en = $2, parentid = $3, sibling_rank = $4 WHERE corpid = $5 AND id = $6",
-                )
+            sqlx::query("INSERT INTO departments (corpid, id, name, name_en, parentid, sibling_rank) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(corpid)
+                .bind(d.id)
+                .bind(&d.name)
+                .bind(&d.name_en)
+                .bind(d.parentid)
+                .bind(d.sibling_rank)
+                .execute(&mut **tx)
+                .await?;
+            (Applied::Written(plan.department.clone()), plan.event)
+        }
+        DepartmentWrite::Update(body) => {
+            let plan = match department::plan_update(tree, &body, dialect, write) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
+            let d = &plan.department;
+            let moved = tree.get(d.id).is_some_and(|old| old.parentid != d.parentid);
+            if moved && children_used(tx, corpid, d.parentid).await? >= DEPARTMENT_CAPACITY {
+                return Ok(Err(Errcode::DepartmentFull.into()));
+            }
+            sqlx::query("UPDATE departments SET name = $1, name_en = $2, parentid = $3, sibling_rank = $4 WHERE corpid = $5 AND id = $6")
                 .bind(&d.name)
                 .bind(&d.name_en)
                 .bind(d.parentid)
                 .bind(d.sibling_rank)
                 .bind(corpid)
                 .bind(d.id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
-                (d.id, plan.event)
-            }
-            DepartmentWrite::Delete(id) => {
-                let has_members = sqlx::query("SELECT 1 FROM member_departments WHERE corpid = $1 AND department_id = $2 LIMIT 1")
+            (Applied::Written(plan.department.clone()), plan.event)
+        }
+        DepartmentWrite::Delete(id) => {
+            let has_members = sqlx::query("SELECT 1 FROM member_departments WHERE corpid = $1 AND department_id = $2 LIMIT 1")
+                .bind(corpid)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some();
+            let change = match department::check_delete(tree, id, has_members, write) {
+                Ok(c) => c,
+                Err(e) => return Ok(Err(e)),
+            };
+            sqlx::query("DELETE FROM departments WHERE corpid = $1 AND id = $2").bind(corpid).bind(id).execute(&mut **tx).await?;
+            // A later department given the same id must not inherit the old one's place in tags,
+            // 管理组 rights, apps' visible ranges or a replace_party's pending deletions.
+            for table in ["tag_parties", "group_department_rights", "batch_doomed_departments"] {
+                sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE corpid = $1 AND department_id = $2")))
                     .bind(corpid)
                     .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .is_some();
-                let change = match department::check_delete(&tree, id, has_members, write) {
-                    Ok(c) => c,
-                    Err(e) => return Ok(Err(e)),
-                };
-                sqlx::query("DELETE FROM departments WHERE corpid = $1 AND id = $2").bind(corpid).bind(id).execute(&mut *tx).await?;
-                // A later department given the same id must not inherit the old one's place in tags,
-                // 管理组 rights or apps' visible ranges.
-                for table in ["tag_parties", "group_department_rights"] {
-                    sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE corpid = $1 AND department_id = $2")))
-                        .bind(corpid)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                drop_from_app_lists(&mut tx, self.backend, corpid, "allow_parties", id).await?;
-                (id, change)
+                    .execute(&mut **tx)
+                    .await?;
             }
-        };
-        record_change(&mut tx, corpid, origin, &change, now).await?;
-        tx.commit().await?;
-        Ok(Ok(id))
-    }
+            drop_from_app_lists(tx, backend, corpid, "allow_parties", id).await?;
+            (Applied::Deleted(id), change)
+        }
+    };
+    record_change(tx, corpid, origin, &change, now).await?;
+    Ok(Ok(applied))
 }

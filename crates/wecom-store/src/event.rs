@@ -3,8 +3,8 @@
 use crate::{Result, Store};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
+use wecom_model::callback::{MemberPush, Owner};
 use wecom_model::credential::Scope;
-use wecom_model::callback::MemberPush;
 use wecom_model::event::{ChangeContact, ChatPackage};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub struct EventRow {
     /// A member's message or event in an app: what its callback receives.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member_push: Option<MemberPush>,
+    /// The one receiver the event is for (batch_job_result), when it is not routed by its kind.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub receiver: String,
 }
 
 /// Who caused a change: an API caller, or the emulator's control API.
@@ -33,6 +36,11 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// The origin an owner key was written from (a job keeps its caller's).
+    pub(crate) fn parse(key: &str) -> Origin {
+        Scope::parse_owner_key(key).map_or(Origin::Control, Origin::Caller)
+    }
+
     pub(crate) fn key(self) -> String {
         match self {
             Origin::Caller(scope) => scope.owner_key(),
@@ -74,6 +82,33 @@ pub(crate) async fn record_change(
     Ok(())
 }
 
+/// Records an event for one receiver only (batch_job_result: `<BatchJob>`'s elements in `items`)
+/// inside the caller's transaction.
+pub(crate) async fn record_addressed(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    origin: Origin,
+    event: &str,
+    items: &[(String, String)],
+    receiver: Owner,
+    now: i64,
+) -> Result<()> {
+    let seq = next_seq(tx, corpid).await?;
+    sqlx::query(
+        "INSERT INTO events (corpid, seq, created_at, origin, event, change_type, items, receiver) VALUES ($1, $2, $3, $4, $5, '', $6, $7)",
+    )
+    .bind(corpid)
+    .bind(seq)
+    .bind(now)
+    .bind(origin.key())
+    .bind(event)
+    .bind(crate::json_text(&items))
+    .bind(receiver.key())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Records a chat package (legacy-api.md §7.3) inside the caller's transaction, numbered as
 /// change_contact events are; its PackageId is kept apart for acknowledgements.
 pub(crate) async fn record_package(
@@ -104,7 +139,7 @@ impl Store {
     /// A corp's recorded events after `after` (0 for all), oldest first.
     pub async fn events(&self, corpid: &str, after: i64) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(
-            "SELECT seq, created_at, origin, event, change_type, items, package, member_push FROM events WHERE corpid = $1 AND seq > $2 ORDER BY seq",
+            "SELECT seq, created_at, origin, event, change_type, items, package, member_push, receiver FROM events WHERE corpid = $1 AND seq > $2 ORDER BY seq",
         )
         .bind(corpid)
         .bind(after)
@@ -121,6 +156,7 @@ impl Store {
                 items: crate::json_list(r, "items"),
                 package: serde_json::from_str(&r.get::<String, _>("package")).ok(),
                 member_push: serde_json::from_str(&r.get::<String, _>("member_push")).ok(),
+                receiver: r.get("receiver"),
             })
             .collect())
     }

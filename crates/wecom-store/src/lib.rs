@@ -3,6 +3,7 @@
 
 mod agent;
 mod appchat;
+mod batch;
 mod callback;
 mod chat;
 mod contact;
@@ -21,6 +22,7 @@ mod tag;
 mod ticket;
 mod webhook;
 
+pub use batch::{JobRow, NewJob, NewRow, Step, BATCH_ROWS};
 pub use callback::{Attempt, CallbackRow, Claimed, DeliveryView, Settle};
 pub use chat::{Author, ChatMessageRow, NewChatMessage};
 pub use corp::{AppRow, CorpRow, GroupRow};
@@ -89,6 +91,8 @@ pub struct Store {
     write: AnyPool,
     /// Members written per fan-out transaction (`Store::with_fanout_batch`).
     fanout_batch: i64,
+    /// Rows a batch job processes per transaction (`Store::with_batch_rows`).
+    batch_rows: i64,
 }
 
 /// Members an @all fan-out writes per transaction unless told otherwise.
@@ -109,7 +113,7 @@ impl Store {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
                 MIGRATIONS.run(&pool).await?;
-                Store { backend, url: url.to_string(), read: pool.clone(), write: pool, fanout_batch: FANOUT_BATCH }
+                Store { backend, url: url.to_string(), read: pool.clone(), write: pool, fanout_batch: FANOUT_BATCH, batch_rows: BATCH_ROWS }
             }
             Backend::Sqlite => {
                 let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
@@ -118,7 +122,7 @@ impl Store {
                 write.execute("PRAGMA journal_mode = WAL").await?;
                 MIGRATIONS.run(&write).await?;
                 let read = sqlite_pool(&url, 4).await?;
-                Store { backend, url, read, write, fanout_batch: FANOUT_BATCH }
+                Store { backend, url, read, write, fanout_batch: FANOUT_BATCH, batch_rows: BATCH_ROWS }
             }
         };
         Ok(store)
@@ -211,6 +215,9 @@ impl Store {
             "media",
             "media_jobs",
             "material_mpnews",
+            "batch_jobs",
+            "batch_rows",
+            "batch_doomed_departments",
         ] {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
         }

@@ -273,6 +273,21 @@ impl Store {
     }
 
     /// Chunk `seq` of a file's bytes.
+    /// A file's bytes, whole (a batch job's CSV: 20 MB at most).
+    pub async fn media_content(&self, media: &MediaRow) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(media.size as usize);
+        let mut seq = 0;
+        while (out.len() as u64) < media.size {
+            let chunk = self
+                .media_chunk(&media.media_id, seq)
+                .await?
+                .ok_or_else(|| crate::StoreError::NotFound(format!("media {} lost chunk {seq}", media.media_id)))?;
+            out.extend_from_slice(&chunk);
+            seq += 1;
+        }
+        Ok(out)
+    }
+
     pub async fn media_chunk(&self, media_id: &str, seq: i64) -> Result<Option<Vec<u8>>> {
         let row = sqlx::query("SELECT data FROM media_chunks WHERE media_id = $1 AND seq = $2")
             .bind(media_id)

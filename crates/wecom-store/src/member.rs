@@ -101,7 +101,7 @@ fn conflict(e: &sqlx::Error) -> Option<ApiError> {
 }
 
 /// One member by userid_key; `lock` is appended to its row's SELECT (`FOR UPDATE` in a write).
-async fn load_member(conn: &mut AnyConnection, corpid: &str, key: &str, lock: &str) -> Result<Option<Member>> {
+pub(crate) async fn load_member(conn: &mut AnyConnection, corpid: &str, key: &str, lock: &str) -> Result<Option<Member>> {
     let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE m.corpid = $1 AND m.userid_key = $2{lock}");
     let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(corpid).bind(key).fetch_optional(&mut *conn).await? else {
         return Ok(None);
@@ -212,17 +212,34 @@ impl Store {
 
     pub async fn create_member(&self, corpid: &str, m: &Member, origin: Origin, change: &ChangeContact, now: i64) -> Refusable {
         let mut tx = self.write.begin().await?;
+        let created = self.create_member_in(&mut tx, corpid, m, origin, change, now).await?;
+        if created.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(created)
+    }
+
+    /// user/create's write inside a transaction of the caller's (a batch job's step).
+    pub(crate) async fn create_member_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        corpid: &str,
+        m: &Member,
+        origin: Origin,
+        change: &ChangeContact,
+        now: i64,
+    ) -> Refusable {
         let key = m.userid.to_lowercase();
         if sqlx::query("SELECT 1 FROM members WHERE corpid = $1 AND userid_key = $2")
             .bind(corpid)
             .bind(&key)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .is_some()
         {
             return Ok(Err(Errcode::UseridExisted.into()));
         }
-        if let Err(refused) = self.admit(&mut tx, corpid, &key, m, &[]).await? {
+        if let Err(refused) = self.admit(tx, corpid, &key, m, &[]).await? {
             return Ok(Err(refused));
         }
         let inserted = sqlx::query(
@@ -256,14 +273,13 @@ impl Store {
         .bind(&m.avatar_mediaid)
         .bind(&m.external_position)
         .bind(json_or_empty(&m.external_profile))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await;
         if let Err(e) = inserted {
             return conflict(&e).map(Err).ok_or(e.into());
         }
-        self.place(&mut tx, corpid, &key, m).await?;
-        record_change(&mut tx, corpid, origin, change, now).await?;
-        tx.commit().await?;
+        self.place(tx, corpid, &key, m).await?;
+        record_change(tx, corpid, origin, change, now).await?;
         Ok(Ok(()))
     }
 
@@ -274,13 +290,33 @@ impl Store {
         F: FnOnce(&Member) -> std::result::Result<(Member, Option<ChangeContact>), ApiError>,
     {
         let mut tx = self.write.begin().await?;
+        let updated = self.update_member_in(&mut tx, corpid, userid, origin, now, apply).await?;
+        if updated.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(updated)
+    }
+
+    /// user/update's write inside a transaction of the caller's (a batch job's step).
+    pub(crate) async fn update_member_in<F>(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        corpid: &str,
+        userid: &str,
+        origin: Origin,
+        now: i64,
+        apply: F,
+    ) -> Refusable
+    where
+        F: FnOnce(&Member) -> std::result::Result<(Member, Option<ChangeContact>), ApiError>,
+    {
         let mut key = userid.to_lowercase();
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE",
             // The single writer connection already serialises SQLite writers.
             Backend::Sqlite => "",
         };
-        let Some(old) = load_member(&mut tx, corpid, &key, lock).await? else {
+        let Some(old) = load_member(tx, corpid, &key, lock).await? else {
             return Ok(Err(Errcode::UseridNotFound.into()));
         };
         let (new, change) = match apply(&old) {
@@ -288,13 +324,13 @@ impl Store {
             Err(refused) => return Ok(Err(refused)),
         };
         if new.userid != old.userid {
-            match rename(&mut tx, corpid, &old.userid, &new.userid).await? {
+            match rename(tx, corpid, &old.userid, &new.userid).await? {
                 Ok(new_key) => key = new_key,
                 Err(refused) => return Ok(Err(refused)),
             }
         }
         let entered_before = old.department_ids();
-        if let Err(refused) = self.admit(&mut tx, corpid, &key, &new, &entered_before).await? {
+        if let Err(refused) = self.admit(tx, corpid, &key, &new, &entered_before).await? {
             return Ok(Err(refused));
         }
         let updated = sqlx::query(
@@ -327,7 +363,7 @@ impl Store {
         .bind(&new.avatar_mediaid)
         .bind(&new.external_position)
         .bind(json_or_empty(&new.external_profile))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await;
         if let Err(e) = updated {
             return conflict(&e).map(Err).ok_or(e.into());
@@ -336,14 +372,13 @@ impl Store {
             sqlx::query("DELETE FROM member_departments WHERE corpid = $1 AND userid_key = $2")
                 .bind(corpid)
                 .bind(&key)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
-            self.place(&mut tx, corpid, &key, &new).await?;
+            self.place(tx, corpid, &key, &new).await?;
         }
         if let Some(change) = change {
-            record_change(&mut tx, corpid, origin, &change, now).await?;
+            record_change(tx, corpid, origin, &change, now).await?;
         }
-        tx.commit().await?;
         Ok(Ok(()))
     }
 
@@ -357,29 +392,12 @@ impl Store {
         changes: &[ChangeContact],
         now: i64,
     ) -> Refusable {
-        // Members are deleted in key order, the order tag writes lock them in, so the two cannot
-        // deadlock on PostgreSQL.
-        let mut order: Vec<(String, &ChangeContact)> = userids.iter().map(|u| u.to_lowercase()).zip(changes).collect();
-        order.sort_by(|a, b| a.0.cmp(&b.0));
         let mut tx = self.write.begin().await?;
-        for (key, change) in order {
-            for sql in [
-                "DELETE FROM member_departments WHERE corpid = $1 AND userid_key = $2",
-                "DELETE FROM tag_users WHERE corpid = $1 AND userid_key = $2",
-                "DELETE FROM openids WHERE corpid = $1 AND userid_key = $2",
-            ] {
-                sqlx::query(sql).bind(corpid).bind(&key).execute(&mut *tx).await?;
-            }
-            let gone =
-                sqlx::query("DELETE FROM members WHERE corpid = $1 AND userid_key = $2").bind(corpid).bind(&key).execute(&mut *tx).await?;
-            if gone.rows_affected() == 0 {
-                return Ok(Err(missing.into()));
-            }
-            rewrite_userid_lists(&mut tx, corpid, &key, None).await?;
-            record_change(&mut tx, corpid, origin, change, now).await?;
+        let deleted = delete_members_in(&mut tx, corpid, userids, missing, origin, changes, now).await?;
+        if deleted.is_ok() {
+            tx.commit().await?;
         }
-        tx.commit().await?;
-        Ok(Ok(()))
+        Ok(deleted)
     }
 
     /// The checks that need the store, inside the write: the member's departments still exist,
@@ -435,6 +453,38 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Deletes members inside a transaction of the caller's, in key order (the order tag writes lock
+/// members in, so the two cannot deadlock on PostgreSQL); `missing` answers one that is gone.
+pub(crate) async fn delete_members_in(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    userids: &[String],
+    missing: Errcode,
+    origin: Origin,
+    changes: &[ChangeContact],
+    now: i64,
+) -> Refusable {
+    let mut order: Vec<(String, &ChangeContact)> = userids.iter().map(|u| u.to_lowercase()).zip(changes).collect();
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, change) in order {
+        for sql in [
+            "DELETE FROM member_departments WHERE corpid = $1 AND userid_key = $2",
+            "DELETE FROM tag_users WHERE corpid = $1 AND userid_key = $2",
+            "DELETE FROM openids WHERE corpid = $1 AND userid_key = $2",
+        ] {
+            sqlx::query(sql).bind(corpid).bind(&key).execute(&mut **tx).await?;
+        }
+        let gone =
+            sqlx::query("DELETE FROM members WHERE corpid = $1 AND userid_key = $2").bind(corpid).bind(&key).execute(&mut **tx).await?;
+        if gone.rows_affected() == 0 {
+            return Ok(Err(missing.into()));
+        }
+        rewrite_userid_lists(tx, corpid, &key, None).await?;
+        record_change(tx, corpid, origin, change, now).await?;
+    }
+    Ok(Ok(()))
 }
 
 /// Members plus sub-departments directly in a department: what the 30000 cap (81001) counts.

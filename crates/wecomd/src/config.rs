@@ -64,6 +64,9 @@ pub struct Options {
     /// Members an @all fan-out writes per transaction [default: 5000].
     #[arg(long, env = "WECOMD_FANOUT_BATCH", global = true)]
     pub fanout_batch: Option<i64>,
+    /// Rows a batch import job processes per transaction [default: 500].
+    #[arg(long, env = "WECOMD_BATCH_ROWS", global = true)]
+    pub batch_rows: Option<i64>,
     /// Addresses getcallbackip reports, comma-separated [default: 127.0.0.1].
     #[arg(long, env = "WECOMD_CALLBACK_IPS", global = true, value_delimiter = ',')]
     pub callback_ips: Option<Vec<String>>,
@@ -89,6 +92,7 @@ pub struct Settings {
     pub fanout_batch: i64,
     /// The contents of the trusted CA file (empty without one).
     pub tls_ca_pem: Vec<u8>,
+    pub batch_rows: i64,
 }
 
 impl Options {
@@ -108,6 +112,7 @@ impl Options {
             callback_ips: self.callback_ips.or(file.callback_ips),
             fanout_batch: self.fanout_batch.or(file.fanout_batch),
             tls_ca_file: self.tls_ca_file.or(file.tls_ca_file),
+            batch_rows: self.batch_rows.or(file.batch_rows),
         }
     }
 
@@ -148,6 +153,7 @@ impl Options {
             callback_ips: o.callback_ips.unwrap_or_else(|| vec!["127.0.0.1".into()]),
             fanout_batch: o.fanout_batch.unwrap_or(wecom_store::FANOUT_BATCH),
             tls_ca_pem,
+            batch_rows: o.batch_rows.unwrap_or(wecom_store::BATCH_ROWS),
         })
     }
 }

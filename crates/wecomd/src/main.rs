@@ -39,7 +39,7 @@ async fn run(s: Settings) -> Result<(), String> {
     if let Some(dir) = &s.data_dir {
         std::fs::create_dir_all(dir).map_err(|e| format!("data directory {}: {e}", dir.display()))?;
     }
-    let store = Store::open(&s.database).await.map_err(|e| e.to_string())?.with_fanout_batch(s.fanout_batch);
+    let store = Store::open(&s.database).await.map_err(|e| e.to_string())?.with_fanout_batch(s.fanout_batch).with_batch_rows(s.batch_rows);
     let now = wecom_server::Clock::load(&store).await.map_err(|e| e.to_string())?.now();
 
     let (stored_token, first_start) = store.setting_or_insert("admin_token", &new_admin_token()).await.map_err(|e| e.to_string())?;

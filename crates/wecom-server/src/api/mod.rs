@@ -2,6 +2,7 @@
 
 mod agent;
 mod appchat;
+mod batch;
 mod chat;
 mod department;
 mod ip;
@@ -68,6 +69,11 @@ pub async fn by_token(app: &App, req: &Request, caller: &Caller) -> Answer {
         Endpoint::UserGetUseridByEmail => user::get_userid_by_email(app, req, caller).await?,
         Endpoint::UserAuthsucc => user::authsucc(app, req, caller).await?,
         Endpoint::BatchInvite => user::batch_invite(app, req, caller).await?,
+        Endpoint::BatchSyncuser => batch::syncuser(app, req, caller).await?,
+        Endpoint::BatchReplaceuser => batch::replaceuser(app, req, caller).await?,
+        Endpoint::BatchReplaceparty => batch::replaceparty(app, req, caller).await?,
+        Endpoint::BatchGetresult => batch::getresult(app, req, caller).await?,
+        Endpoint::BatchInviteuser => batch::inviteuser(app, req, caller).await?,
         Endpoint::ChatCreate => chat::create(app, req, caller).await?,
         Endpoint::ChatGet => chat::get(app, req, caller).await?,
         Endpoint::ChatUpdate => chat::update(app, req, caller).await?,

@@ -2,13 +2,21 @@
 //! directory for SQLite, a new database for PostgreSQL) and speak HTTP to it.
 #![allow(dead_code)] // each test file uses a different part of the harness
 
-use serde_json::Value;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
 use sqlx::Connection;
+use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use wecom_crypto::MsgCrypt;
 
 pub const CORPID: &str = "ww0123456789abcdef";
 pub const APP_SECRET: &str = "app-secret-1000002-xxxxxxxxxxxxxxxxxxxxxxxx";
@@ -486,4 +494,181 @@ pub fn ca_file(pem: &str) -> (tempfile::TempDir, String) {
     let path = dir.path().join("ca.pem");
     std::fs::write(&path, pem).expect("write CA file");
     (dir, path.display().to_string())
+}
+
+// --- A callback receiver, as an app's developer writes one with wecom-crypto ---------------------
+
+pub const TOKEN: &str = "QDG6eK";
+pub const AES_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// Verifies, decrypts, acks (and replies to member texts).
+    Up,
+    /// Answers every request HTTP 503.
+    Down,
+    /// Answers verification with something other than the echo.
+    WrongEcho,
+    /// Takes this long before answering anything.
+    Slow(u64),
+}
+
+pub struct Inner {
+    pub crypt: MsgCrypt,
+    pub mode: Mode,
+    /// Every push that verified and decrypted: the query's timestamp and nonce, the inner XML.
+    pub pushes: Vec<(String, String, String)>,
+    /// Requests that did not verify (wrong signature, undecryptable).
+    pub rejected: usize,
+    /// Answer member texts with a passive text reply.
+    pub reply: bool,
+    /// Answer card clicks with this passive reply (its `{to}` the member who clicked).
+    pub card_reply: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    pub inner: Arc<Mutex<Inner>>,
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        Receiver::start_for(CORPID).await
+    }
+
+    pub async fn start_for(corpid: &str) -> Receiver {
+        Receiver::start_with(corpid, None).await
+    }
+
+    /// A receiver at an https URL, with this certificate.
+    pub async fn start_https(tls: tokio_rustls::TlsAcceptor) -> Receiver {
+        Receiver::start_with(CORPID, Some(tls)).await
+    }
+
+    async fn start_with(corpid: &str, tls: Option<tokio_rustls::TlsAcceptor>) -> Receiver {
+        let inner = Arc::new(Mutex::new(Inner {
+            crypt: MsgCrypt::new(TOKEN, AES_KEY, corpid).unwrap(),
+            mode: Mode::Up,
+            pushes: vec![],
+            rejected: 0,
+            reply: false,
+            card_reply: None,
+        }));
+        let router = Router::new().route("/callback", get(verify).post(receive)).with_state(inner.clone());
+        Receiver { url: format!("{}/callback?app=test", serve(router, tls).await), inner }
+    }
+
+    pub fn set(&self, mode: Mode) {
+        self.inner.lock().unwrap().mode = mode;
+    }
+
+    pub fn pushes(&self) -> Vec<String> {
+        self.inner.lock().unwrap().pushes.iter().map(|p| p.2.clone()).collect()
+    }
+
+    /// Waits up to `secs` for `n` pushes.
+    pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let got = self.pushes();
+            if got.len() >= n || start.elapsed() > Duration::from_secs(secs) {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+type Q = Query<HashMap<String, String>>;
+
+async fn pause(inner: &Arc<Mutex<Inner>>) -> Mode {
+    let mode = inner.lock().unwrap().mode;
+    if let Mode::Slow(ms) = mode {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    mode
+}
+
+async fn verify(State(inner): State<Arc<Mutex<Inner>>>, Query(q): Q) -> Response {
+    let mode = pause(&inner).await;
+    if mode == Mode::Down {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let inner = inner.lock().unwrap();
+    match inner.crypt.verify_url(&q["msg_signature"], &q["timestamp"], &q["nonce"], &q["echostr"]) {
+        Ok(_) if mode == Mode::WrongEcho => "not the echo".into_response(),
+        Ok(plain) => plain.into_response(),
+        Err(e) => (StatusCode::FORBIDDEN, e.to_string()).into_response(),
+    }
+}
+
+async fn receive(State(inner): State<Arc<Mutex<Inner>>>, Query(q): Q, body: Bytes) -> Response {
+    let mode = pause(&inner).await;
+    if mode == Mode::Down {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let mut inner = inner.lock().unwrap();
+    let body = String::from_utf8_lossy(&body).to_string();
+    let xml = match inner.crypt.decrypt_msg(&q["msg_signature"], &q["timestamp"], &q["nonce"], &body) {
+        Ok(x) => x,
+        Err(e) => {
+            inner.rejected += 1;
+            return (StatusCode::FORBIDDEN, e.to_string()).into_response();
+        }
+    };
+    inner.pushes.push((q["timestamp"].clone(), q["nonce"].clone(), xml.clone()));
+    if let Some(id) = element(&xml, "PackageId") {
+        return id.into_response();
+    }
+    if let Some(reply) = inner.card_reply.clone().filter(|_| element(&xml, "Event").as_deref() == Some("template_card_event")) {
+        let reply = reply.replace("{to}", &element(&xml, "FromUserName").unwrap());
+        return inner.crypt.encrypt_msg(&reply, "1700000000", "43").unwrap().into_response();
+    }
+    if inner.reply && element(&xml, "MsgType").as_deref() == Some("text") {
+        let from = element(&xml, "FromUserName").unwrap();
+        let reply = format!(
+            "<xml><ToUserName><![CDATA[{from}]]></ToUserName><FromUserName><![CDATA[{CORPID}]]></FromUserName><CreateTime>1</CreateTime>\
+             <MsgType><![CDATA[text]]></MsgType><Content><![CDATA[you said: {}]]></Content></xml>",
+            element(&xml, "Content").unwrap()
+        );
+        return inner.crypt.encrypt_msg(&reply, "1700000000", "42").unwrap().into_response();
+    }
+    "".into_response()
+}
+
+/// The text of the first `<name>` element (CDATA or plain).
+pub fn element(xml: &str, name: &str) -> Option<String> {
+    let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = start + xml[start..].find(&format!("</{name}>"))?;
+    let v = &xml[start..end];
+    Some(v.strip_prefix("<![CDATA[").and_then(|v| v.strip_suffix("]]>")).unwrap_or(v).to_string())
+}
+
+pub async fn put(s: &Server, path: &str, body: Value) -> (u16, Value) {
+    s.control(reqwest::Method::PUT, path, Some(body)).await
+}
+
+pub async fn configure(s: &Server, owner: &str, r: &Receiver) {
+    let (st, v) =
+        put(s, &format!("/corps/{CORPID}/callbacks/{owner}"), json!({ "url": r.url, "token": TOKEN, "encodingaeskey": AES_KEY })).await;
+    assert_eq!(st, 200, "{v}");
+}
+
+pub async fn deliveries(s: &Server, owner: &str) -> Vec<Value> {
+    let (st, v) = s.get(&format!("/corps/{CORPID}/callbacks/deliveries?owner={owner}")).await;
+    assert_eq!(st, 200, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+/// Waits until every delivery of `owner` has settled.
+pub async fn settled(s: &Server, owner: &str, n: usize, secs: u64) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let d = deliveries(s, owner).await;
+        if d.len() >= n && d.iter().all(|d| d["state"] != "pending") || start.elapsed() > Duration::from_secs(secs) {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
