@@ -111,22 +111,32 @@ fn store_problem(e: StoreError) -> Response {
     }
 }
 
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| problem(StatusCode::BAD_REQUEST, format!("body: {e}")))
+/// A request the control API refuses before doing anything: its status and why. Kept apart from
+/// `Response` so that refusing helpers return something small.
+struct Refused(StatusCode, String);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        problem(self.0, self.1)
+    }
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refused> {
+    serde_json::from_slice(body).map_err(|e| Refused(StatusCode::BAD_REQUEST, format!("body: {e}")))
 }
 
 /// Fills a field the caller left out, then reads the body as the seed type it describes.
-fn parse_with<T: DeserializeOwned>(body: &[u8], field: &str, fill: i64) -> Result<T, Response> {
+fn parse_with<T: DeserializeOwned>(body: &[u8], field: &str, fill: i64) -> Result<T, Refused> {
     let mut v: Value = parse(body)?;
     if let Value::Object(m) = &mut v {
         m.entry(field).or_insert(fill.into());
     }
-    serde_json::from_value(v).map_err(|e| problem(StatusCode::BAD_REQUEST, format!("body: {e}")))
+    serde_json::from_value(v).map_err(|e| Refused(StatusCode::BAD_REQUEST, format!("body: {e}")))
 }
 
-fn owner(s: &str) -> Result<Scope, Response> {
+fn owner(s: &str) -> Result<Scope, Refused> {
     Scope::parse_owner_key(s)
-        .ok_or_else(|| problem(StatusCode::NOT_FOUND, format!("{s:?} is not app:<agentid>, contact_sync or group:<groupid>")))
+        .ok_or_else(|| Refused(StatusCode::NOT_FOUND, format!("{s:?} is not app:<agentid>, contact_sync or group:<groupid>")))
 }
 
 /// After anything that changes who a token stands for: drop this instance's cache and tell others.
@@ -184,7 +194,7 @@ struct NewCorp {
 async fn create_corp(State(app): State_, body: Bytes) -> Response {
     let new: NewCorp = match parse(&body) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     let corp = CorpSeed {
         corpid: new.corpid.unwrap_or_else(new_corpid),
@@ -265,7 +275,7 @@ async fn create_app(State(app): State_, Path(corpid): Path<String>, body: Bytes)
     };
     let new: AppSeed = match parse_with(&body, "agentid", next) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if let Err(e) = new.check() {
         return problem(StatusCode::BAD_REQUEST, e);
@@ -283,7 +293,7 @@ async fn create_group(State(app): State_, Path(corpid): Path<String>, body: Byte
     };
     let new: GroupSeed = match parse_with(&body, "groupid", next) {
         Ok(g) => g,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if let Err(e) = new.check() {
         return problem(StatusCode::BAD_REQUEST, e);
@@ -297,7 +307,7 @@ async fn create_group(State(app): State_, Path(corpid): Path<String>, body: Byte
 async fn regenerate_secret(State(app): State_, Path((corpid, owner_key)): Path<(String, String)>) -> Response {
     let scope = match owner(&owner_key) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     match app.store.regenerate_secret(&corpid, scope).await {
         Ok(secret) => {
@@ -317,14 +327,14 @@ struct TrustedIps {
 async fn set_trusted_ips(State(app): State_, Path((corpid, owner_key)): Path<(String, String)>, body: Bytes) -> Response {
     let scope = match owner(&owner_key) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if !scope.has_trusted_ips() {
         return problem(StatusCode::BAD_REQUEST, "management groups (企业号) have no trusted-IP list");
     }
     let body: TrustedIps = match parse(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if let Err(e) = check_credential(None, &body.trusted_ips) {
         return problem(StatusCode::BAD_REQUEST, e);
@@ -355,7 +365,7 @@ struct Lock {
 async fn lock_tag(State(app): State_, Path((corpid, tagid)): Path<(String, i64)>, body: Bytes) -> Response {
     let Lock { locked } = match parse(&body) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     match app.store.set_tag_locked(&corpid, tagid, locked).await {
         Ok(()) => {
@@ -377,7 +387,7 @@ struct ReadIps {
 async fn set_read_ips(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
     let ReadIps { read_ips } = match parse(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if let Err(e) = check_credential(None, read_ips.as_deref().unwrap_or_default()) {
         return problem(StatusCode::BAD_REQUEST, e);
@@ -401,7 +411,7 @@ struct Switch {
 async fn set_get_tag_members(State(app): State_, Path((corpid, groupid)): Path<(String, i64)>, body: Bytes) -> Response {
     let Switch { enabled } = match parse(&body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     match app.store.set_group_get_tag_members(&corpid, groupid, enabled).await {
         Ok(()) => Json(json!({ "groupid": groupid, "get_tag_members": enabled })).into_response(),
@@ -468,7 +478,7 @@ struct Advance {
 async fn advance_clock(State(app): State_, body: Bytes) -> Response {
     let Advance { seconds } = match parse(&body) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if seconds <= 0 {
         return problem(StatusCode::BAD_REQUEST, "the clock only moves forward: seconds must be positive");
@@ -490,7 +500,7 @@ async fn faults(State(app): State_) -> Response {
 async fn add_fault(State(app): State_, body: Bytes) -> Response {
     let fault: Fault = match parse(&body) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if fault.count == 0 {
         return problem(StatusCode::BAD_REQUEST, "count must be at least 1");
@@ -546,7 +556,7 @@ struct MemberSays {
 async fn member_says(State(app): State_, Path((corpid, chatid)): Path<(String, String)>, body: Bytes) -> Response {
     let MemberSays { sender, content } = match parse(&body) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if content.is_empty() || content.len() > wecom_model::chat::TEXT_MAX_BYTES {
         return problem(StatusCode::BAD_REQUEST, "content is 1 to 2048 bytes");
@@ -574,7 +584,7 @@ struct NewRobot {
 async fn create_robot(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
     let NewRobot { chatid, kind, name } = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if chatid.is_empty() {
         return problem(StatusCode::BAD_REQUEST, "a robot belongs to a chat: chatid is required");
@@ -603,7 +613,7 @@ struct RobotState {
 async fn set_robot(State(app): State_, Path((corpid, key)): Path<(String, String)>, body: Bytes) -> Response {
     let RobotState { enabled } = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     match app.store.set_robot_enabled(&corpid, &key, enabled).await {
         Ok(()) => Json(json!({ "key": key, "enabled": enabled })).into_response(),
@@ -637,7 +647,7 @@ async fn robot_messages(State(app): State_, Path((corpid, key)): Path<(String, S
 async fn join_member(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
     let body: MemberBody = match parse(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     let refused = |e: ApiError| problem(StatusCode::BAD_REQUEST, format!("{} {}", e.errcode, e.text));
     let m = match user::joined(body) {
@@ -668,7 +678,7 @@ async fn leave_member(State(app): State_, Path((corpid, userid)): Path<(String, 
 async fn change_app(State(app): State_, Path((corpid, agentid)): Path<(String, i64)>, body: Bytes) -> Response {
     let change: AttributeChange = match parse(&body) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if let Err(e) = change.check() {
         return problem(StatusCode::BAD_REQUEST, e);
@@ -694,7 +704,7 @@ async fn change_app(State(app): State_, Path((corpid, agentid)): Path<(String, i
 async fn set_kf(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
     let kf: Kf = match parse(&body) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if let Err(e) = app.store.corp(&corpid).await.and_then(|c| c.ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))) {
         return store_problem(e);
@@ -715,7 +725,7 @@ async fn kf_messages(State(app): State_, Path(corpid): Path<String>) -> Response
 async fn shake(State(app): State_, Path(corpid): Path<String>, body: Bytes) -> Response {
     let shake: Shake = match parse(&body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     match app.store.member(&corpid, &shake.userid).await {
         Ok(Some(_)) => {}
@@ -740,7 +750,7 @@ struct Receiving {
 async fn receive_card(State(app): State_, Path((corpid, card_id)): Path<(String, String)>, body: Bytes) -> Response {
     let Receiving { userid } = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     let given = async {
         let member = app
@@ -791,7 +801,7 @@ struct Paused {
 async fn set_fanouts(State(app): State_, body: Bytes) -> Response {
     let Paused { paused } = match parse(&body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     app.fanouts.set_paused(paused);
     fanouts(State(app)).await
@@ -810,7 +820,7 @@ async fn batch_jobs(State(app): State_) -> Response {
 async fn set_batch_jobs(State(app): State_, body: Bytes) -> Response {
     let Paused { paused } = match parse(&body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     app.jobs.switch.set_paused(paused);
     batch_jobs(State(app)).await
@@ -825,8 +835,8 @@ async fn appchat_messages(State(app): State_, Path((corpid, chatid)): Path<(Stri
     answer(found.await)
 }
 
-fn callback_owner(s: &str) -> Result<CallbackOwner, Response> {
-    CallbackOwner::parse(s).ok_or_else(|| problem(StatusCode::NOT_FOUND, format!("{s:?} is not app:<agentid>, contact_sync or chat")))
+fn callback_owner(s: &str) -> Result<CallbackOwner, Refused> {
+    CallbackOwner::parse(s).ok_or_else(|| Refused(StatusCode::NOT_FOUND, format!("{s:?} is not app:<agentid>, contact_sync or chat")))
 }
 
 /// The corp's callback receivers.
@@ -837,7 +847,7 @@ async fn callbacks(State(app): State_, Path(corpid): Path<String>) -> Response {
 async fn callback(State(app): State_, Path((corpid, owner)): Path<(String, String)>) -> Response {
     let owner = match callback_owner(&owner) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     match app.store.callback(&corpid, owner).await {
         Ok(Some(c)) => Json(c).into_response(),
@@ -851,11 +861,11 @@ async fn callback(State(app): State_, Path((corpid, owner)): Path<(String, Strin
 async fn set_callback(State(app): State_, Path((corpid, owner)): Path<(String, String)>, body: Bytes) -> Response {
     let owner = match callback_owner(&owner) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     let settings: CallbackSettings = match parse(&body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     if let Err(e) = settings.check() {
         return problem(StatusCode::BAD_REQUEST, e);
@@ -877,7 +887,7 @@ async fn set_callback(State(app): State_, Path((corpid, owner)): Path<(String, S
 async fn delete_callback(State(app): State_, Path((corpid, owner)): Path<(String, String)>) -> Response {
     let owner = match callback_owner(&owner) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     match app.store.delete_callback(&corpid, owner).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -895,7 +905,7 @@ struct DeliveryFilter {
 async fn deliveries(State(app): State_, Path(corpid): Path<String>, Query(f): Query<DeliveryFilter>) -> Response {
     let owner = match f.owner.as_deref().map(callback_owner).transpose() {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     answer(app.store.deliveries(&corpid, owner).await)
 }
@@ -932,11 +942,11 @@ async fn record_push(app: &App, corpid: &str, push: &wecom_model::callback::Memb
 async fn member_event(State(app): State_, Path((corpid, userid, agentid)): Path<(String, String, i64)>, body: Bytes) -> Response {
     let event: MemberEvent = match parse(&body) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     let (userid, agent) = match member_in_app(&app, &corpid, &userid, agentid).await {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     let loaded = async {
         let menu = app.store.menu(&corpid, agentid).await?;
@@ -967,11 +977,11 @@ async fn member_event(State(app): State_, Path((corpid, userid, agentid)): Path<
 async fn member_message(State(app): State_, Path((corpid, userid, agentid)): Path<(String, String, i64)>, body: Bytes) -> Response {
     let message: MemberMessage = match parse(&body) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     let userid = match member_in_app(&app, &corpid, &userid, agentid).await {
         Ok((u, _)) => u,
-        Err(r) => return r,
+        Err(p) => return p.into_response(),
     };
     match message_push(agentid, &userid, &message) {
         Ok(push) => record_push(&app, &corpid, &push).await,
