@@ -18,9 +18,10 @@ if ! pg_up && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; the
 fi
 if pg_up; then
     PG=1
-    # Databases left by interrupted runs.
-    for db in $(psql "$PG_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'wecomd_t%'"); do
-        psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+    # Databases left by interrupted runs: those nobody is connected to (another run's live ones stay).
+    for db in $(psql "$PG_URL" -Atc "SELECT datname FROM pg_database d WHERE datname LIKE 'wecomd_t%'
+            AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)"); do
+        psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" || echo "kept $db (in use)"
     done
 elif [ "${CI:-}" = true ]; then
     echo "PostgreSQL is unreachable and CI=true: failing." >&2
