@@ -21,7 +21,7 @@ mod tag;
 mod ticket;
 mod webhook;
 
-pub use callback::{Attempt, CallbackRow, Claimed, DeliveryView, Settle};
+pub use callback::{Attempt, CallbackRow, CardClick, Claimed, DeliveryView, Settle};
 pub use chat::{Author, ChatMessageRow, NewChatMessage};
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
@@ -30,7 +30,7 @@ pub use event::{EventRow, Origin};
 pub use fanout::FanoutRow;
 pub use material::{Material, MpnewsRow};
 pub use media::{MediaJobRow, MediaJobRun, MediaKind, MediaRow, MediaSink, CHUNK_BYTES};
-pub use message::{Audience, Directory, InboxItem, MessageRow, NewMessage, Sender, Sent};
+pub use message::{Audience, Directory, InboxItem, MessageRow, NewMessage, ResponseCode, Sender, Sent};
 pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};
 pub use webhook::RobotRow;
@@ -200,6 +200,7 @@ impl Store {
             "card_codes",
             "tickets",
             "message_recipients",
+            "response_codes",
             "messages",
             "fanouts",
             "appchat_members",
