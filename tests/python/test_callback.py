@@ -9,7 +9,7 @@ import time
 from wechatpy.enterprise import events
 from wechatpy.messages import UnknownMessage
 
-from support import AES_KEY, APP_AGENTID, APP_SECRET, CORPID, SYNC_SECRET, TOKEN
+from support import AES_KEY, APP_AGENTID, APP_SECRET, CORPID, SYNC_SECRET, TOKEN, raises
 
 
 def test_wechatpy_receiver_verifies_decrypts_and_replies(server, receiver):
@@ -111,3 +111,48 @@ def test_wechatpy_reads_picture_location_and_miniprogram_buttons(server, receive
     # wechatpy 1.8.18 has no class for view_miniprogram: parse_message reads it as UnknownMessage.
     assert isinstance(mini, UnknownMessage)
     assert (mini._data["Event"], mini._data["EventKey"], mini._data["AgentID"]) == ("view_miniprogram", "pages/index", str(APP_AGENTID))
+
+
+def test_wechatpy_updates_the_card_with_each_clicks_response_code(server, receiver):
+    """Every template_card_event push carries its own ResponseCode (wechatpy 1.8.18 has no class
+    for the event: parse_message reads it as UnknownMessage). The app updates the card once with
+    each, through message/update_template_card, which wechatpy has no method for either."""
+    server.control("PUT", f"/corps/{CORPID}/callbacks/app:{APP_AGENTID}", json={"url": receiver.url, "token": TOKEN, "encodingaeskey": AES_KEY})
+    client = server.client(APP_SECRET)
+    card = {"card_type": "button_interaction", "task_id": "lunch", "main_title": {"title": "Lunch?"},
+            "button_list": [{"text": "Noodles", "key": "noodles"}, {"text": "Rice", "key": "rice"}]}
+    sent = client.message.send(APP_AGENTID, "zhangsan|lisi", msg={"msgtype": "template_card", "template_card": card})
+    for userid, key in (("zhangsan", "noodles"), ("lisi", "rice")):
+        click = {"event": "template_card_event", "msgid": sent["msgid"], "key": key}
+        assert server.control("POST", f"/corps/{CORPID}/members/{userid}/apps/{APP_AGENTID}/events", json=click)["pushed"] is True
+    clicks = [m for _, m in receiver.wait_for(2)]
+    assert all(isinstance(m, UnknownMessage) for m in clicks), clicks
+    assert [(m.source, m._data["Event"], m._data["EventKey"]) for m in clicks] == [
+        ("zhangsan", "template_card_event", "noodles"),
+        ("lisi", "template_card_event", "rice"),
+    ]
+    codes = [m._data["ResponseCode"] for m in clicks]
+    assert len({*codes, sent["response_code"]}) == 3, "a code of its own per push"
+
+    def update(code, userid, label):
+        data = {"userids": [userid], "agentid": APP_AGENTID, "response_code": code, "button": {"replace_name": label}}
+        return client.post("message/update_template_card", data=data)
+
+    for m, code in zip(clicks, codes):
+        label = "You chose " + m._data["EventKey"]
+        assert update(code, m.source, label) == {"errcode": 0, "errmsg": "ok", "invaliduser": []}
+        assert raises(update, code, m.source, label).errcode == 60140, "each code serves once"
+        card_update = next(i for i in server.control("GET", f"/corps/{CORPID}/members/{m.source}/inbox") if i["msgid"] == sent["msgid"])["card_update"]
+        assert card_update == {"button": {"replace_name": label}}
+
+    # A click's code lasts 72 hours after its push, by wecomd's clock (which runs on meanwhile:
+    # a minute's margin either side).
+    for userid in ("zhangsan", "lisi"):
+        click = {"event": "template_card_event", "msgid": sent["msgid"], "key": "rice"}
+        server.control("POST", f"/corps/{CORPID}/members/{userid}/apps/{APP_AGENTID}/events", json=click)
+    in_time, late = [m._data["ResponseCode"] for _, m in receiver.wait_for(4)[2:]]
+    server.advance(72 * 3600 - 60)
+    client = server.client(APP_SECRET)
+    assert update(in_time, "zhangsan", "in time")["errcode"] == 0
+    server.advance(61)
+    assert raises(update, late, "lisi", "too late").errcode == 60140

@@ -106,6 +106,12 @@ def test_legacy_send_and_refusals(server):
     assert inbox(server, "zhangsan")[0]["sender"] == "group:1"
     e = raises(legacy.send_markdown, APP_AGENTID, "zhangsan", "**x**")
     assert e.errcode == 40008 and e.errmsg.startswith("invalid message type"), "企业号 had no markdown"
+    # The 企业号 took 1-10 news articles, WeCom 1-8.
+    article = {"title": "News", "description": "d", "url": "https://example.com", "image": "https://example.com/p.png"}
+    assert legacy.send_articles(APP_AGENTID, "zhangsan", [article] * 10) == {"errcode": 0, "errmsg": "ok"}
+    assert len(inbox(server, "zhangsan")[1]["content"]["articles"]) == 10
+    assert raises(legacy.send_articles, APP_AGENTID, "zhangsan", [article] * 11).errcode == 45008
+    assert raises(server.client(APP_SECRET).message.send_articles, APP_AGENTID, "zhangsan", [article] * 9).errcode == 45008
     assert raises(server.client(GROUP2_SECRET).message.send_text, APP_AGENTID, "zhangsan", "x").errcode == 60011
     e = raises(server.client(GROUP_SECRET).post, "message/recall", data={"msgid": "x"})
     assert e.errcode == 48002

@@ -387,6 +387,7 @@ pub struct SelectedItem {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClickedCard {
     pub card: Value,
+    /// The new response_code this click issues: every push carries its own.
     pub response_code: String,
     /// Did the member receive it?
     pub received: bool,

@@ -8,7 +8,7 @@ use crate::message::{articles, int_of, mpnews_article, Channel};
 use crate::{ApiError, Dialect, Errcode};
 use serde_json::{json, Map, Value};
 
-/// "一个图文消息支持1到10个图文" (add_mpnews, update_mpnews).
+/// "一个图文消息支持1到10个图文": add_mpnews, update_mpnews, and the 企业号's message/send news and mpnews.
 pub const ARTICLES_MAX: usize = 10;
 /// batchget returns 1 to 50 items a call.
 pub const BATCHGET_MAX: i64 = 50;

@@ -215,11 +215,11 @@ pub fn check_content(body: &Map<String, Value>, channel: Channel) -> Result<Cont
                 "btntxt": btntxt,
             })
         }
-        "news" => serde_json::json!({ "articles": articles(p, ARTICLES_MAX, news_article)? }),
+        "news" => serde_json::json!({ "articles": articles(p, articles_max(channel), news_article)? }),
         "mpnews" => match (channel, text(p, "media_id")) {
             // 企业号 could send a permanent mpnews material by its media_id (legacy-api.md §6).
             (Channel::App(Dialect::Legacy), Some(id)) if p.get("articles").is_none() => serde_json::json!({ "media_id": id }),
-            _ => serde_json::json!({ "articles": articles(p, ARTICLES_MAX, mpnews_article)? }),
+            _ => serde_json::json!({ "articles": articles(p, articles_max(channel), mpnews_article)? }),
         },
         "miniprogram_notice" => miniprogram_notice(p)?,
         "template_card" => {
@@ -236,6 +236,15 @@ pub fn check_content(body: &Map<String, Value>, channel: Channel) -> Result<Cont
         _ => return Err(Errcode::InvalidMsgtype.into()),
     };
     Ok(Content { msgtype: msgtype.to_string(), payload, safe, task_id, updatable })
+}
+
+/// How many articles a news or mpnews message holds: 8 in WeCom; the 企业号's message/send took
+/// 10 (its SDKs' limit, as for permanent mpnews: "一个图文消息支持1到10个图文").
+fn articles_max(channel: Channel) -> usize {
+    match channel {
+        Channel::App(Dialect::Legacy) => crate::material::ARTICLES_MAX,
+        _ => ARTICLES_MAX,
+    }
 }
 
 /// A media id must be given here; that it names usable media is looked up by the handler
@@ -717,6 +726,11 @@ pub fn new_response_code() -> String {
     random_url_safe(64)
 }
 
+/// Can a response_code issued at `issued_at` still serve an update at `now` (72 hours)?
+pub fn response_code_live(issued_at: i64, now: i64) -> bool {
+    now - issued_at <= RESPONSE_CODE_TTL
+}
+
 /// The `$userName=ID$` and `$departmentName=ID$` placeholders in a payload's strings.
 pub fn id_trans_names(payload: &Value) -> (Vec<String>, Vec<i64>) {
     let mut users = Vec::new();
@@ -923,8 +937,15 @@ mod tests {
         let mp = |a: Value| check_content(&obj(json!({ "msgtype": "mpnews", "mpnews": { "articles": [a] } })), WECOM);
         assert_eq!(code(mp(json!({ "title": "t", "content": "c" }))), 41006);
         assert_eq!(code(mp(json!({ "title": "t", "thumb_media_id": "m", "content": "c", "author": "a".repeat(65) }))), 45032);
+        let legacy = Channel::App(Dialect::Legacy);
+        assert!(check_content(&obj(news(10)), legacy).is_ok(), "the 企业号 took 10 articles");
+        assert_eq!(code(check_content(&obj(news(11)), legacy)), 45008);
+        let mps = |n: usize| json!({ "msgtype": "mpnews", "mpnews": { "articles": vec![json!({ "title": "t", "thumb_media_id": "m", "content": "c" }); n] } });
+        assert_eq!(code(check_content(&obj(mps(9)), WECOM)), 45008);
+        assert!(check_content(&obj(mps(10)), legacy).is_ok());
+        assert_eq!(code(check_content(&obj(mps(11)), legacy)), 45008);
         let legacy_material = obj(json!({ "msgtype": "mpnews", "mpnews": { "media_id": "2-abc" } }));
-        assert!(check_content(&legacy_material, Channel::App(Dialect::Legacy)).is_ok());
+        assert!(check_content(&legacy_material, legacy).is_ok());
         assert_eq!(code(check_content(&legacy_material, WECOM)), 45008);
         assert_eq!(code(check_content(&obj(json!({ "msgtype": "image", "image": {} })), WECOM)), 41006);
     }

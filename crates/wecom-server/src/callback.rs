@@ -192,7 +192,7 @@ async fn passive_reply(app: &App, d: &Claimed, attempt: &mut Attempt) -> Result<
         return Err(format!("the reply is to {:?}, not to {member:?} who caused the push", reply.to_user));
     }
     if reply.updates_card() {
-        return update_clicked_card(app, d, agentid, &member, &reply.content).await;
+        return update_clicked_card(app, d, agentid, &reply.content).await;
     }
     let msg = NewMessage {
         sender: Sender::Caller(Scope::App { agentid }),
@@ -216,12 +216,14 @@ async fn passive_reply(app: &App, d: &Claimed, attempt: &mut Attempt) -> Result<
 
 /// update_button / update_template_card (§10.5): the card the member clicked changes for that
 /// member, by message/update_template_card's rules (the same card_type, a valid card), without
-/// spending the card's response_code.
-async fn update_clicked_card(app: &App, d: &Claimed, agentid: i64, member: &str, body: &Value) -> Result<(), String> {
+/// spending the response_code the click's push carried, which names both the card and the member.
+async fn update_clicked_card(app: &App, d: &Claimed, agentid: i64, body: &Value) -> Result<(), String> {
     let code = callback::clicked_response_code(&d.xml).ok_or("a card update answers a template_card_event only")?;
-    let sent = app.store.message_by_response_code(&d.corpid, &code).await.map_err(|e| e.to_string())?;
-    let sent = sent.filter(|m| m.agentid == agentid).ok_or("the clicked card is gone")?;
+    let clicked = app.store.response_code(&d.corpid, &code).await.map_err(|e| e.to_string())?;
+    let clicked = clicked.filter(|c| c.message.agentid == agentid).ok_or("the clicked card is gone")?;
+    let member = clicked.clicked_by.ok_or("the push's ResponseCode is not a click's")?;
     let body = body.as_object().ok_or("a card update is an object")?;
-    let card = check_card_update(body, &sent.content).map_err(|e| format!("the card update is refused: {} {}", e.errcode, e.text))?;
-    app.store.show_card(&d.corpid, sent.seq, &[member.to_string()], &card).await.map_err(|e| e.to_string())
+    let card =
+        check_card_update(body, &clicked.message.content).map_err(|e| format!("the card update is refused: {} {}", e.errcode, e.text))?;
+    app.store.show_card(&d.corpid, clicked.message.seq, &[member], &card).await.map_err(|e| e.to_string())
 }

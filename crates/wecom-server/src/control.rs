@@ -24,7 +24,7 @@ use wecom_model::seed::{check_credential, AppSeed, CorpSeed, GroupSeed, Seed};
 use wecom_model::user::{self, MemberBody};
 use wecom_model::webhook::ChatKind;
 use wecom_model::ApiError;
-use wecom_store::{Origin, Sender, Stock, StoreError};
+use wecom_store::{CardClick, Origin, Sender, Stock, StoreError};
 
 type State_ = State<Arc<App>>;
 
@@ -925,12 +925,17 @@ async fn member_in_app(app: &App, corpid: &str, userid: &str, agentid: i64) -> R
     Ok((place.userid, agent))
 }
 
-/// Records a member's push and wakes the delivery worker.
-async fn record_push(app: &App, corpid: &str, push: &wecom_model::callback::MemberPush) -> Response {
-    match app.store.record_member_push(corpid, push, app.clock.now()).await {
+/// Records a member's push (a card click's with the response_code it carries, which the answer
+/// shows) and wakes the delivery worker.
+async fn record_push(app: &App, corpid: &str, push: &wecom_model::callback::MemberPush, click: Option<CardClick<'_>>) -> Response {
+    match app.store.record_member_push(corpid, push, click.as_ref(), app.clock.now()).await {
         Ok(seq) => {
             app.deliverer.wake();
-            (StatusCode::CREATED, Json(json!({ "pushed": true, "seq": seq, "msgid": push.msgid() }))).into_response()
+            let mut answer = json!({ "pushed": true, "seq": seq, "msgid": push.msgid() });
+            if let Some(c) = click {
+                answer["response_code"] = c.response_code.into();
+            }
+            (StatusCode::CREATED, Json(answer)).into_response()
         }
         Err(e) => store_problem(e),
     }
@@ -964,10 +969,13 @@ async fn member_event(State(app): State_, Path((corpid, userid, agentid)): Path<
         report_location: agent.attributes.report_location_flag > 0,
         report_enter: agent.attributes.isreportenter,
         menu: menu.as_ref(),
-        card: card.as_ref(),
+        card: card.as_ref().map(|(_, c)| c),
     };
     match event_push(agentid, &userid, &event, &state) {
-        Ok(Some(push)) => record_push(&app, &corpid, &push).await,
+        Ok(Some(push)) => {
+            let click = card.as_ref().map(|(seq, c)| CardClick { seq: *seq, userid: &userid, response_code: &c.response_code });
+            record_push(&app, &corpid, &push, click).await
+        }
         Ok(None) => Json(json!({ "pushed": false, "reason": format!("app {agentid} does not report this event (isreportenter / report_location_flag)") })).into_response(),
         Err(e) => problem(StatusCode::BAD_REQUEST, e),
     }
@@ -984,7 +992,7 @@ async fn member_message(State(app): State_, Path((corpid, userid, agentid)): Pat
         Err(p) => return p.into_response(),
     };
     match message_push(agentid, &userid, &message) {
-        Ok(push) => record_push(&app, &corpid, &push).await,
+        Ok(push) => record_push(&app, &corpid, &push, None).await,
         Err(e) => problem(StatusCode::BAD_REQUEST, e),
     }
 }

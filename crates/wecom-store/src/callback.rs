@@ -4,6 +4,7 @@
 //! and, with several instances on one PostgreSQL, each push is made by one of them.
 
 use crate::event::next_seq;
+use crate::message::issue_response_code;
 use crate::{Backend, Origin, Result, Store, StoreError};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -12,6 +13,7 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use std::collections::HashMap;
 use wecom_model::callback::{self, ClickedCard, MemberPush, Owner, Routed, Settings, Subject};
 use wecom_model::event::{ChangeContact, ChatPackage};
+use wecom_model::message::new_response_code;
 use wecom_model::scope::Range;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -34,6 +36,15 @@ fn callback_of(r: &AnyRow) -> CallbackRow {
         from_seq: r.get("from_seq"),
         created_at: r.get("created_at"),
     }
+}
+
+/// A member's click on a template card: the card's message, the member, and the response_code the
+/// push carries (stored with it, tied to both).
+#[derive(Debug, Clone, Copy)]
+pub struct CardClick<'a> {
+    pub seq: i64,
+    pub userid: &'a str,
+    pub response_code: &'a str,
 }
 
 /// A delivery a worker holds: what to push, where.
@@ -148,18 +159,23 @@ impl Store {
         Ok(())
     }
 
-    /// Records a member's message or event in an app (control API member actions) as an event.
-    pub async fn record_member_push(&self, corpid: &str, push: &MemberPush, now: i64) -> Result<i64> {
+    /// Records a member's message or event in an app (control API member actions) as an event;
+    /// a card click's push with the response_code it carries, in the same transaction.
+    pub async fn record_member_push(&self, corpid: &str, push: &MemberPush, click: Option<&CardClick<'_>>, now: i64) -> Result<i64> {
         let mut tx = self.write.begin().await?;
+        if let Some(c) = click {
+            issue_response_code(&mut tx, corpid, c.response_code, c.seq, c.userid, now).await?;
+        }
         let seq = record_push(&mut tx, corpid, Origin::Control, push, now).await?;
         tx.commit().await?;
         Ok(seq)
     }
 
-    /// The template card `msgid` as app `agentid` sent it, and whether `userid` received it.
-    pub async fn clicked_card(&self, corpid: &str, agentid: i64, msgid: &str, userid: &str) -> Result<Option<ClickedCard>> {
+    /// The template card `msgid` as app `agentid` sent it (its message's number, and a new
+    /// response_code for the click's push), and whether `userid` received it.
+    pub async fn clicked_card(&self, corpid: &str, agentid: i64, msgid: &str, userid: &str) -> Result<Option<(i64, ClickedCard)>> {
         let Some(m) = sqlx::query(
-            "SELECT seq, content, response_code FROM messages WHERE corpid = $1 AND agentid = $2 AND msgid = $3 AND msgtype = 'template_card' AND chatid = ''",
+            "SELECT seq, content FROM messages WHERE corpid = $1 AND agentid = $2 AND msgid = $3 AND msgtype = 'template_card' AND chatid = ''",
         )
         .bind(corpid)
         .bind(agentid)
@@ -169,18 +185,20 @@ impl Store {
         else {
             return Ok(None);
         };
+        let seq: i64 = m.get("seq");
         let received = sqlx::query("SELECT 1 FROM message_recipients WHERE corpid = $1 AND seq = $2 AND userid_key = $3")
             .bind(corpid)
-            .bind(m.get::<i64, _>("seq"))
+            .bind(seq)
             .bind(userid.to_lowercase())
             .fetch_optional(&self.read)
             .await?
             .is_some();
-        Ok(Some(ClickedCard {
+        let card = ClickedCard {
             card: serde_json::from_str(&m.get::<String, _>("content")).unwrap_or_default(),
-            response_code: m.get("response_code"),
+            response_code: new_response_code(),
             received,
-        }))
+        };
+        Ok(Some((seq, card)))
     }
 
     /// Turns events recorded since the last pass into deliveries, corp by corp. Safe to run on

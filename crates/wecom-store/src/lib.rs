@@ -23,7 +23,7 @@ mod ticket;
 mod webhook;
 
 pub use batch::{JobRow, NewJob, NewRow, Step, BATCH_ROWS};
-pub use callback::{Attempt, CallbackRow, Claimed, DeliveryView, Settle};
+pub use callback::{Attempt, CallbackRow, CardClick, Claimed, DeliveryView, Settle};
 pub use chat::{Author, ChatMessageRow, NewChatMessage};
 pub use corp::{AppRow, CorpRow, GroupRow};
 pub use credential::{CredentialRow, TokenRow};
@@ -32,7 +32,7 @@ pub use event::{EventRow, Origin};
 pub use fanout::FanoutRow;
 pub use material::{Material, MpnewsRow};
 pub use media::{MediaJobRow, MediaJobRun, MediaKind, MediaRow, MediaSink, CHUNK_BYTES};
-pub use message::{Audience, Directory, InboxItem, MessageRow, NewMessage, Sender, Sent};
+pub use message::{Audience, Directory, InboxItem, MessageRow, NewMessage, ResponseCode, Sender, Sent};
 pub use removed::{KfMessageRow, Stock};
 pub use tag::{MemberChange, Rule, TagMembers};
 pub use webhook::RobotRow;
@@ -204,6 +204,7 @@ impl Store {
             "card_codes",
             "tickets",
             "message_recipients",
+            "response_codes",
             "messages",
             "fanouts",
             "appchat_members",

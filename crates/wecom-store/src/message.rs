@@ -182,8 +182,16 @@ pub struct MessageRow {
     pub created_at: i64,
     pub recalled: bool,
     pub recipients: i64,
-    #[serde(skip)]
-    pub response_code_used: bool,
+}
+
+/// A template card's response_code: message/send's, or one a member's click issued.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseCode {
+    pub message: MessageRow,
+    /// The key of the member whose template_card_event carried it; `None` for message/send's.
+    pub clicked_by: Option<String>,
+    pub issued_at: i64,
+    pub spent: bool,
 }
 
 /// One message in a member's inbox, as the member sees it: a template card reflects its latest
@@ -196,7 +204,7 @@ pub struct InboxItem {
 }
 
 const MESSAGE_COLUMNS: &str =
-    "m.seq, m.msgid, m.sender, m.agentid, m.chatid, m.msgtype, m.content, m.safe, m.created_at, m.recalled_at, m.recipients, m.response_code_used";
+    "m.seq, m.msgid, m.sender, m.agentid, m.chatid, m.msgtype, m.content, m.safe, m.created_at, m.recalled_at, m.recipients";
 
 fn message_of(r: &AnyRow) -> MessageRow {
     MessageRow {
@@ -211,7 +219,6 @@ fn message_of(r: &AnyRow) -> MessageRow {
         created_at: r.get("created_at"),
         recalled: r.get::<i64, _>("recalled_at") != 0,
         recipients: r.get("recipients"),
-        response_code_used: r.get::<i64, _>("response_code_used") != 0,
     }
 }
 
@@ -295,9 +302,19 @@ impl Store {
         Ok(sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(msgid).fetch_optional(&self.read).await?.as_ref().map(message_of))
     }
 
-    pub async fn message_by_response_code(&self, corpid: &str, code: &str) -> Result<Option<MessageRow>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.corpid = $1 AND m.response_code = $2");
-        Ok(sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(code).fetch_optional(&self.read).await?.as_ref().map(message_of))
+    /// A response_code of the corp and the message whose card it updates.
+    pub async fn response_code(&self, corpid: &str, code: &str) -> Result<Option<ResponseCode>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS}, c.userid_key, c.created_at AS issued_at, c.spent FROM response_codes c \
+             JOIN messages m ON m.corpid = c.corpid AND m.seq = c.seq WHERE c.corpid = $1 AND c.code = $2"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(corpid).bind(code).fetch_optional(&self.read).await?;
+        Ok(row.map(|r| ResponseCode {
+            message: message_of(&r),
+            clicked_by: Some(r.get::<String, _>("userid_key")).filter(|u| !u.is_empty()),
+            issued_at: r.get("issued_at"),
+            spent: r.get::<i64, _>("spent") != 0,
+        }))
     }
 
     /// Recalls an app message `sender` sent within the last 24 hours (42052); another sender's
@@ -347,12 +364,13 @@ impl Store {
         Ok((group_hit || !received.is_empty(), missing))
     }
 
-    /// Applies a card update to the named recipients (`None`: all of them) and spends the
-    /// response_code; a code already spent or older than 72 hours answers 60140.
+    /// Applies a card update to the named recipients of message `seq` (`None`: all of them) and
+    /// spends `code`; a code already spent or older than 72 hours answers 60140.
     #[allow(clippy::too_many_arguments)]
     pub async fn update_card(
         &self,
         corpid: &str,
+        code: &str,
         seq: i64,
         userids: Option<&[String]>,
         parties: &[i64],
@@ -363,14 +381,12 @@ impl Store {
     ) -> Result<Rule<()>> {
         self.settle_fanouts(corpid, None, &|| true).await?;
         let mut tx = self.write.begin().await?;
-        let spent = sqlx::query(
-            "UPDATE messages SET response_code_used = 1 WHERE corpid = $1 AND seq = $2 AND response_code_used = 0 AND created_at >= $3",
-        )
-        .bind(corpid)
-        .bind(seq)
-        .bind(now - RESPONSE_CODE_TTL)
-        .execute(&mut *tx)
-        .await?;
+        let spent = sqlx::query("UPDATE response_codes SET spent = 1 WHERE corpid = $1 AND code = $2 AND spent = 0 AND created_at >= $3")
+            .bind(corpid)
+            .bind(code)
+            .bind(now - RESPONSE_CODE_TTL)
+            .execute(&mut *tx)
+            .await?;
         if spent.rows_affected() == 0 {
             return Ok(Err(Errcode::InvalidResponseCode));
         }
@@ -537,11 +553,10 @@ pub(crate) async fn write_message(
         }
     }
     let msgid = new_msgid();
-    let response_code = msg.updatable.then(new_response_code);
     sqlx::query(
         "INSERT INTO messages (corpid, seq, msgid, sender, agentid, chatid, msgtype, content, safe, created_at, recalled_at, \
-         duplicate_key, task_id, response_code, response_code_used, recipients, throttle) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13, 0, 0, $14)",
+         duplicate_key, task_id, recipients, throttle) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, 0, $13)",
     )
     .bind(corpid)
     .bind(seq)
@@ -555,10 +570,13 @@ pub(crate) async fn write_message(
     .bind(now)
     .bind(msg.duplicate.as_ref().map_or("", |(k, _)| k.as_str()))
     .bind(msg.task_id.unwrap_or(""))
-    .bind(response_code.as_deref().unwrap_or(""))
     .bind(throttle.key())
     .execute(&mut **tx)
     .await?;
+    let response_code = msg.updatable.then(new_response_code);
+    if let Some(code) = &response_code {
+        issue_response_code(tx, corpid, code, seq, "", now).await?;
+    }
     let recipients = deliver(tx, corpid, seq, msg.agentid, to, dir, throttle, now).await?;
     sqlx::query("UPDATE messages SET recipients = $1 WHERE corpid = $2 AND seq = $3")
         .bind(recipients)
@@ -567,6 +585,27 @@ pub(crate) async fn write_message(
         .execute(&mut **tx)
         .await?;
     Ok(Some(Ok(Sent { msgid, response_code, recipients, fanout: matches!(to, Audience::Everyone { .. }) })))
+}
+
+/// Stores a response_code for the card of message `seq`, issued at `now` by message/send (`userid`
+/// '') or to the member whose click carries it.
+pub(crate) async fn issue_response_code(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    code: &str,
+    seq: i64,
+    userid: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO response_codes (corpid, code, seq, userid_key, created_at, spent) VALUES ($1, $2, $3, $4, $5, 0)")
+        .bind(corpid)
+        .bind(code)
+        .bind(seq)
+        .bind(userid.to_lowercase())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Writes the recipient rows of message `seq` to named recipients or a chat, or queues an @all;

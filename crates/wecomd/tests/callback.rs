@@ -186,17 +186,22 @@ async fn member_actions_reach_the_app_and_replies_the_inbox(db: &Db) {
     assert_eq!((reply["msgtype"].clone(), reply["content"]["content"].clone(), reply["agentid"].clone()), (json!("text"), json!("you said: hello app"), json!(1000002)), "{reply}");
 }
 
-async fn template_card_clicks_are_pushed(db: &Db) {
+/// A server whose app 1000002 pushes to `r` and has sent `card` to `touser`; with the message's
+/// msgid and the response_code message/send answered.
+async fn card_sent(db: &Db, r: &Receiver, touser: &str, card: Value) -> (Server, String, String) {
     let s = Server::start(db, &[]).await;
-    let r = Receiver::start().await;
-    configure(&s, "app:1000002", &r).await;
+    configure(&s, "app:1000002", r).await;
     let token = s.token(CORPID, APP_SECRET).await;
+    let v = s.api_post(&format!("message/send?access_token={token}"), json!({ "touser": touser, "msgtype": "template_card", "agentid": 1000002, "template_card": card }).to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    (s, v["msgid"].as_str().unwrap().to_string(), v["response_code"].as_str().unwrap().to_string())
+}
+
+async fn template_card_clicks_are_pushed(db: &Db) {
+    let r = Receiver::start().await;
     let card = json!({ "card_type": "button_interaction", "main_title": { "title": "Approve?" }, "task_id": "task_1",
                        "button_list": [{ "text": "Yes", "key": "yes" }, { "text": "No", "key": "no" }] });
-    let v = s.api_post(&format!("message/send?access_token={token}"), json!({ "touser": "zhangsan", "msgtype": "template_card", "agentid": 1000002, "template_card": card }).to_string()).await;
-    assert_eq!(v["errcode"], 0, "{v}");
-    let msgid = v["msgid"].as_str().unwrap();
-    let code = v["response_code"].as_str().unwrap();
+    let (s, msgid, code) = card_sent(db, &r, "zhangsan", card).await;
     let path = |u: &str| format!("/corps/{CORPID}/members/{u}/apps/1000002/events");
     let (st, v) = s.post(&path("zhangsan"), json!({ "event": "template_card_event", "msgid": msgid, "key": "maybe" })).await;
     assert_eq!(st, 400, "{v}");
@@ -204,13 +209,68 @@ async fn template_card_clicks_are_pushed(db: &Db) {
     assert_eq!(st, 400, "lisi did not receive it: {v}");
     let (st, v) = s.post(&path("zhangsan"), json!({ "event": "template_card_event", "msgid": msgid, "key": "yes" })).await;
     assert_eq!(st, 201, "{v}");
+    // The push carries a code of its own, which the control API's answer shows too.
+    let issued = v["response_code"].as_str().unwrap();
+    assert_ne!(issued, code, "a click issues a new response_code");
     let got = r.wait_for(1, 10).await;
     assert_eq!(got.len(), 1);
     assert!(
-        got[0].contains(&format!("<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[yes]]></EventKey><TaskId><![CDATA[task_1]]></TaskId><CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[{code}]]></ResponseCode>")),
+        got[0].contains(&format!("<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[yes]]></EventKey><TaskId><![CDATA[task_1]]></TaskId><CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[{issued}]]></ResponseCode>")),
         "{}",
         got[0]
     );
+}
+
+/// Each click's push carries a new response_code, tied to the card: the app updates the card once
+/// with each (and once with message/send's), for whom it names, within 72 hours.
+async fn card_clicks_issue_their_own_response_codes(db: &Db) {
+    let r = Receiver::start().await;
+    let card = json!({ "card_type": "vote_interaction", "main_title": { "title": "Lunch?" }, "task_id": "task_3",
+                       "checkbox": { "question_key": "q1", "option_list": [{ "id": "a", "text": "Noodles" }, { "id": "b", "text": "Rice" }] },
+                       "submit_button": { "text": "Vote", "key": "vote" } });
+    let (s, msgid, sent_code) = card_sent(db, &r, "zhangsan|lisi|wangwu", card).await;
+    let click = |userid: &'static str, option: &'static str| {
+        let (s, body) = (&s, json!({ "event": "template_card_event", "msgid": msgid, "key": "vote", "selected_items": [{ "question_key": "q1", "option_ids": [option] }] }));
+        async move {
+            let (st, v) = s.post(&format!("/corps/{CORPID}/members/{userid}/apps/1000002/events"), body).await;
+            assert_eq!(st, 201, "{v}");
+        }
+    };
+    click("zhangsan", "a").await;
+    click("lisi", "b").await;
+    let got = r.wait_for(2, 10).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    let codes: Vec<String> = got.iter().map(|x| element(x, "ResponseCode").unwrap()).collect();
+    assert_eq!(got.iter().map(|x| element(x, "FromUserName").unwrap()).collect::<Vec<_>>(), ["zhangsan", "lisi"]);
+    assert!(codes[0] != codes[1] && !codes.contains(&sent_code), "every push its own code: {codes:?} and {sent_code}");
+
+    let update = |code: &str, userid: &str, label: &str| {
+        let body = json!({ "userids": [userid], "agentid": 1000002, "response_code": code, "button": { "replace_name": label } });
+        let (s, token) = (&s, s.token(CORPID, APP_SECRET));
+        async move { s.api_post(&format!("message/update_template_card?access_token={}", token.await), body.to_string()).await["errcode"].clone() }
+    };
+    // Each click's code serves once; so does message/send's.
+    assert_eq!(update(&codes[0], "zhangsan", "Noodles").await, 0);
+    assert_eq!(update(&codes[0], "zhangsan", "again").await, 60140, "spent");
+    assert_eq!(update(&codes[1], "lisi", "Rice").await, 0);
+    assert_eq!(update(&codes[1], "lisi", "again").await, 60140, "spent");
+    assert_eq!(update(&sent_code, "wangwu", "Closed").await, 0, "message/send's code is still unspent");
+    assert_eq!(update(&sent_code, "wangwu", "again").await, 60140);
+    for (userid, label) in [("zhangsan", "Noodles"), ("lisi", "Rice"), ("wangwu", "Closed")] {
+        assert_eq!(inbox_item(&s, userid, &msgid).await["card_update"], json!({ "button": { "replace_name": label } }), "{userid}");
+    }
+
+    // A click's code lasts 72 hours by wecomd's clock.
+    click("zhangsan", "b").await;
+    click("lisi", "a").await;
+    let got = r.wait_for(4, 10).await;
+    let (late, last) = (element(&got[2], "ResponseCode").unwrap(), element(&got[3], "ResponseCode").unwrap());
+    // wecomd's clock runs on meanwhile: a minute's margin either side of the 72 hours.
+    s.advance(72 * 3600 - 60).await;
+    assert_eq!(update(&last, "lisi", "in time").await, 0, "a minute before its 72 hours end");
+    s.advance(61).await;
+    assert_eq!(update(&late, "zhangsan", "too late").await, 60140, "expired");
+    assert_eq!(inbox_item(&s, "lisi", &msgid).await["card_update"], json!({ "button": { "replace_name": "in time" } }));
 }
 
 async fn menu_pictures_locations_and_miniprograms_reach_the_app(db: &Db) {
@@ -278,20 +338,16 @@ async fn inbox_item(s: &Server, userid: &str, msgid: &str) -> Value {
 }
 
 async fn card_replies_update_the_clicked_card(db: &Db) {
-    let s = Server::start(db, &[]).await;
     let r = Receiver::start().await;
-    configure(&s, "app:1000002", &r).await;
-    let token = s.token(CORPID, APP_SECRET).await;
     let card = json!({ "card_type": "button_interaction", "main_title": { "title": "Approve?" }, "task_id": "task_2",
                        "button_list": [{ "text": "Yes", "key": "yes" }, { "text": "No", "key": "no" }] });
-    let v = s.api_post(&format!("message/send?access_token={token}"), json!({ "touser": "zhangsan|wangwu", "msgtype": "template_card", "agentid": 1000002, "template_card": card }).to_string()).await;
-    assert_eq!(v["errcode"], 0, "{v}");
-    let (msgid, code) = (v["msgid"].as_str().unwrap().to_string(), v["response_code"].as_str().unwrap().to_string());
+    let (s, msgid, code) = card_sent(db, &r, "zhangsan|wangwu", card).await;
     let click = |key: &str| {
         let (s, body) = (&s, json!({ "event": "template_card_event", "msgid": msgid, "key": key }));
         async move {
             let (st, v) = s.post(&format!("/corps/{CORPID}/members/zhangsan/apps/1000002/events"), body).await;
             assert_eq!(st, 201, "{v}");
+            v["response_code"].as_str().unwrap().to_string()
         }
     };
     let reply = |body: &str| {
@@ -300,7 +356,7 @@ async fn card_replies_update_the_clicked_card(db: &Db) {
 
     // update_button: the clicking member's buttons turn into the label.
     r.inner.lock().unwrap().card_reply = Some(reply("<MsgType><![CDATA[update_button]]></MsgType><Button><ReplaceName><![CDATA[Approved]]></ReplaceName></Button>"));
-    click("yes").await;
+    let first_click = click("yes").await;
     let log = settled(&s, "app:1000002", 1, 10).await;
     assert_eq!(log[0]["attempts"][0]["error"], "", "{}", log[0]);
     assert_eq!(inbox_item(&s, "zhangsan", &msgid).await["card_update"], json!({ "button": { "replace_name": "Approved" } }));
@@ -330,11 +386,17 @@ async fn card_replies_update_the_clicked_card(db: &Db) {
     assert!(log[2]["attempts"][0]["error"].as_str().unwrap().starts_with("the card update is refused: 42031"), "{}", log[2]);
     assert_eq!(inbox_item(&s, "zhangsan", &msgid).await["card_update"], expected);
 
-    // Replies spend no response_code: the app may still update the card once through the API.
+    // Replies spend no response_code: the app may still update the card once through the API,
+    // with message/send's code and with the click's.
+    let token = s.token(CORPID, APP_SECRET).await;
     let body = json!({ "userids": ["wangwu"], "agentid": 1000002, "response_code": code, "button": { "replace_name": "Closed" } });
     let v = s.api_post(&format!("message/update_template_card?access_token={token}"), body.to_string()).await;
     assert_eq!(v["errcode"], 0, "{v}");
     assert_eq!(inbox_item(&s, "wangwu", &msgid).await["card_update"], json!({ "button": { "replace_name": "Closed" } }));
+    let body = json!({ "userids": ["zhangsan"], "agentid": 1000002, "response_code": first_click, "button": { "replace_name": "Reopened" } });
+    let v = s.api_post(&format!("message/update_template_card?access_token={token}"), body.to_string()).await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    assert_eq!(inbox_item(&s, "zhangsan", &msgid).await["card_update"], json!({ "button": { "replace_name": "Reopened" } }));
 }
 
 async fn https_receivers_need_a_trusted_certificate(db: &Db) {
@@ -534,6 +596,7 @@ on_both_backends!(
     change_contact_goes_to_sync_and_covering_apps,
     member_actions_reach_the_app_and_replies_the_inbox,
     template_card_clicks_are_pushed,
+    card_clicks_issue_their_own_response_codes,
     menu_pictures_locations_and_miniprograms_reach_the_app,
     card_replies_update_the_clicked_card,
     https_receivers_need_a_trusted_certificate,

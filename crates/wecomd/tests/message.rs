@@ -175,6 +175,13 @@ async fn legacy_dialect(db: &Db) {
     let v = send(&s, &group, md).await;
     assert_eq!(v["errcode"], 40008, "企业号 had no markdown");
     assert_eq!(v["errmsg"], "invalid message type: msgtype \"markdown\"", "legacy errmsg is bare");
+    // news took 1-10 articles in the 企业号 (WeCom: 1-8).
+    let news = |n: usize| json!({ "touser": "zhangsan", "msgtype": "news", "agentid": 1000002, "news": { "articles": vec![json!({ "title": "t", "url": "https://x" }); n] } });
+    assert_eq!(send(&s, &group, news(10)).await["errcode"], 0);
+    assert_eq!(send(&s, &group, news(11)).await["errcode"], 45008);
+    let app = s.token(CORPID, APP_SECRET).await;
+    assert_eq!(send(&s, &app, news(9)).await["errcode"], 45008);
+    assert_eq!(inbox(&s, "zhangsan").await[1]["content"]["articles"].as_array().unwrap().len(), 10);
     let legacy_material = json!({ "touser": "zhangsan", "msgtype": "mpnews", "agentid": 1000002, "mpnews": { "media_id": "2-perm" } });
     // A permanent mpnews is sent by its id only when the app has it (tests/material.rs sends one).
     assert_eq!(send(&s, &group, legacy_material).await["errcode"], 40007);

@@ -13,8 +13,8 @@ use wecom_model::credential::Scope;
 use wecom_model::material::{material_owner, sent_mpnews};
 use wecom_model::message::{
     all_invalid, card_update_view, check_card_update, check_content, duplicate_interval, duplicate_key, flag, id_trans, id_trans_names,
-    parse_agentid, parse_card_targets, parse_recipients, parse_taskcard_update, send_view, taskcard_update, Channel, Content, Invalid,
-    RESPONSE_CODE_TTL,
+    parse_agentid, parse_card_targets, parse_recipients, parse_taskcard_update, response_code_live, send_view, taskcard_update, Channel,
+    Content, Invalid,
 };
 use wecom_model::scope::Range;
 use wecom_model::tag::listed;
@@ -157,13 +157,15 @@ pub async fn update_template_card(app: &App, req: &Request, caller: &Caller) -> 
     let fail = fail(caller);
     let agentid = parse_agentid(body.get("agentid")).map_err(|e| fail(e.into()))?;
     sender(app, caller, agentid).await?;
-    let code = body.get("response_code").and_then(Value::as_str).filter(|c| !c.is_empty());
-    let message = match code {
-        Some(code) => app.store.message_by_response_code(&caller.corpid, code).await.map_err(internal)?,
-        None => None,
+    // message/send's code or one a click's push carried: each serves one update, whoever it names.
+    let code = body.get("response_code").and_then(Value::as_str).unwrap_or_default();
+    let found = match code {
+        "" => None,
+        code => app.store.response_code(&caller.corpid, code).await.map_err(internal)?,
     };
-    let message = message
-        .filter(|m| !m.response_code_used && req.now - m.created_at <= RESPONSE_CODE_TTL)
+    let message = found
+        .filter(|c| !c.spent && response_code_live(c.issued_at, req.now))
+        .map(|c| c.message)
         .ok_or_else(|| fail(Errcode::InvalidResponseCode.into()))?;
     if message.agentid != agentid {
         return Err(fail(Errcode::UpdatingAgentMismatch.into()));
@@ -184,7 +186,8 @@ pub async fn update_template_card(app: &App, req: &Request, caller: &Caller) -> 
         }
         (Some(targets.users.as_slice()), missing)
     };
-    let done = app.store.update_card(&caller.corpid, message.seq, userids, &targets.parties, &targets.tags, &card, &dir, req.now).await;
+    let done =
+        app.store.update_card(&caller.corpid, code, message.seq, userids, &targets.parties, &targets.tags, &card, &dir, req.now).await;
     settle(caller, done)?;
     Ok(card_update_view(&missing))
 }
