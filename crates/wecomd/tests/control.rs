@@ -120,7 +120,8 @@ async fn demo_corp_on_first_start_only(db: &Db) {
     let (_, corps) = s.get("/corps").await;
     assert_eq!(corps.as_array().unwrap().len(), 1);
     let corpid = corps[0]["corpid"].as_str().unwrap().to_string();
-    let out = s.stdout.lock().unwrap().join("\n");
+    // The wechatpy snippet is printed last.
+    let out = s.printed("print(client.access_token)").await;
     assert!(out.contains("control API admin token: "), "{out}");
     assert!(out.contains("curl '") && out.contains("wechatpy"), "{out}");
     // The printed credentials work: two app secrets, contacts sync, two legacy groups.

@@ -267,6 +267,19 @@ impl Server {
         let _ = child.wait().await;
     }
 
+    /// What the server printed, once it holds `needle` (lines after the first are read by a task
+    /// of their own, so they may still be on their way), or as it is after 10 s.
+    pub async fn printed(&self, needle: &str) -> String {
+        for _ in 0..200 {
+            let out = self.stdout.lock().unwrap().join("\n");
+            if out.contains(needle) {
+                return out;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.stdout.lock().unwrap().join("\n")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
