@@ -305,7 +305,12 @@ pub enum MemberEvent {
     #[serde(rename = "enter_agent")]
     EnterAgent,
     #[serde(rename = "LOCATION")]
-    Location { latitude: f64, longitude: f64, #[serde(default)] precision: f64 },
+    Location {
+        latitude: f64,
+        longitude: f64,
+        #[serde(default)]
+        precision: f64,
+    },
     #[serde(rename = "click")]
     Click { key: String },
     #[serde(rename = "view")]
@@ -313,16 +318,38 @@ pub enum MemberEvent {
     #[serde(rename = "view_miniprogram")]
     ViewMiniprogram { pagepath: String },
     #[serde(rename = "scancode_push")]
-    ScancodePush { key: String, #[serde(default = "qrcode")] scan_type: String, scan_result: String },
+    ScancodePush {
+        key: String,
+        #[serde(default = "qrcode")]
+        scan_type: String,
+        scan_result: String,
+    },
     #[serde(rename = "scancode_waitmsg")]
-    ScancodeWaitmsg { key: String, #[serde(default = "qrcode")] scan_type: String, scan_result: String },
+    ScancodeWaitmsg {
+        key: String,
+        #[serde(default = "qrcode")]
+        scan_type: String,
+        scan_result: String,
+    },
     /// The pictures' MD5 sums (`PicMd5Sum`); left out, one made up.
     #[serde(rename = "pic_sysphoto")]
-    PicSysphoto { key: String, #[serde(default)] pic_md5_sums: Vec<String> },
+    PicSysphoto {
+        key: String,
+        #[serde(default)]
+        pic_md5_sums: Vec<String>,
+    },
     #[serde(rename = "pic_photo_or_album")]
-    PicPhotoOrAlbum { key: String, #[serde(default)] pic_md5_sums: Vec<String> },
+    PicPhotoOrAlbum {
+        key: String,
+        #[serde(default)]
+        pic_md5_sums: Vec<String>,
+    },
     #[serde(rename = "pic_weixin")]
-    PicWeixin { key: String, #[serde(default)] pic_md5_sums: Vec<String> },
+    PicWeixin {
+        key: String,
+        #[serde(default)]
+        pic_md5_sums: Vec<String>,
+    },
     #[serde(rename = "location_select")]
     LocationSelect {
         key: String,
@@ -337,7 +364,12 @@ pub enum MemberEvent {
     },
     /// The member clicks a button of a template card it received (message/send's msgid).
     #[serde(rename = "template_card_event")]
-    TemplateCardEvent { msgid: String, key: String, #[serde(default)] selected_items: Vec<SelectedItem> },
+    TemplateCardEvent {
+        msgid: String,
+        key: String,
+        #[serde(default)]
+        selected_items: Vec<SelectedItem>,
+    },
 }
 
 impl MemberEvent {
@@ -526,11 +558,9 @@ pub fn job_finish_push(agentid: i64, jobid: &str) -> MemberPush {
 /// Is there a menu button (or sub-button) of this type whose `field` is `value`?
 fn menu_has(menu: Option<&Value>, kind: &str, field: &str, value: &str) -> Result<(), String> {
     fn walk(buttons: &Value, kind: &str, field: &str, value: &str) -> bool {
-        buttons.as_array().is_some_and(|list| {
-            list.iter().any(|b| {
-                (b["type"] == kind && b[field] == value) || walk(&b["sub_button"], kind, field, value)
-            })
-        })
+        buttons
+            .as_array()
+            .is_some_and(|list| list.iter().any(|b| (b["type"] == kind && b[field] == value) || walk(&b["sub_button"], kind, field, value)))
     }
     if menu.is_some_and(|m| walk(m, kind, field, value)) {
         Ok(())
@@ -565,12 +595,43 @@ fn card_keys(card: &Value) -> Vec<&str> {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "msgtype", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MemberMessage {
-    Text { content: String },
-    Image { #[serde(default)] media_id: String, #[serde(default)] pic_url: String },
-    Voice { #[serde(default)] media_id: String, #[serde(default = "amr")] format: String },
-    Video { #[serde(default)] media_id: String, #[serde(default)] thumb_media_id: String },
-    Location { location_x: f64, location_y: f64, #[serde(default = "scale")] scale: i64, #[serde(default)] label: String },
-    Link { title: String, #[serde(default)] description: String, url: String, #[serde(default)] pic_url: String },
+    Text {
+        content: String,
+    },
+    Image {
+        #[serde(default)]
+        media_id: String,
+        #[serde(default)]
+        pic_url: String,
+    },
+    Voice {
+        #[serde(default)]
+        media_id: String,
+        #[serde(default = "amr")]
+        format: String,
+    },
+    Video {
+        #[serde(default)]
+        media_id: String,
+        #[serde(default)]
+        thumb_media_id: String,
+    },
+    Location {
+        location_x: f64,
+        location_y: f64,
+        #[serde(default = "scale")]
+        scale: i64,
+        #[serde(default)]
+        label: String,
+    },
+    Link {
+        title: String,
+        #[serde(default)]
+        description: String,
+        url: String,
+        #[serde(default)]
+        pic_url: String,
+    },
 }
 
 fn amr() -> String {
@@ -582,13 +643,18 @@ fn scale() -> i64 {
 
 pub fn message_push(agentid: i64, userid: &str, m: &MemberMessage) -> Result<MemberPush, String> {
     let or_new = |s: &str| if s.is_empty() { crate::credential::random_url_safe(64) } else { s.to_string() };
-    let pic = |s: &str| if s.is_empty() { format!("https://wework.qpic.cn/wwpic/{}/0", crate::event::new_message_id()) } else { s.to_string() };
+    let pic =
+        |s: &str| if s.is_empty() { format!("https://wework.qpic.cn/wwpic/{}/0", crate::event::new_message_id()) } else { s.to_string() };
     let (msg_type, elements) = match m {
         MemberMessage::Text { content } if content.is_empty() || content.len() > 2048 => return Err("content is 1 to 2048 bytes".into()),
         MemberMessage::Text { content } => ("text", vec![Element::text("Content", content)]),
-        MemberMessage::Image { media_id, pic_url } => ("image", vec![Element::text("PicUrl", pic(pic_url)), Element::text("MediaId", or_new(media_id))]),
+        MemberMessage::Image { media_id, pic_url } => {
+            ("image", vec![Element::text("PicUrl", pic(pic_url)), Element::text("MediaId", or_new(media_id))])
+        }
         MemberMessage::Voice { format, .. } if format != "amr" && format != "speex" => return Err("format is amr or speex".into()),
-        MemberMessage::Voice { media_id, format } => ("voice", vec![Element::text("MediaId", or_new(media_id)), Element::text("Format", format)]),
+        MemberMessage::Voice { media_id, format } => {
+            ("voice", vec![Element::text("MediaId", or_new(media_id)), Element::text("Format", format)])
+        }
         MemberMessage::Video { media_id, thumb_media_id } => {
             ("video", vec![Element::text("MediaId", or_new(media_id)), Element::text("ThumbMediaId", or_new(thumb_media_id))])
         }
@@ -603,7 +669,12 @@ pub fn message_push(agentid: i64, userid: &str, m: &MemberMessage) -> Result<Mem
         ),
         MemberMessage::Link { title, description, url, pic_url } => (
             "link",
-            vec![Element::text("Title", title), Element::text("Description", description), Element::text("Url", url), Element::text("PicUrl", pic(pic_url))],
+            vec![
+                Element::text("Title", title),
+                Element::text("Description", description),
+                Element::text("Url", url),
+                Element::text("PicUrl", pic(pic_url)),
+            ],
         ),
     };
     let mut elements = elements;
@@ -914,7 +985,9 @@ mod tests {
 
     #[test]
     fn owners_read_and_write_as_credential_keys() {
-        for (s, o) in [("app:1000002", Owner::App(1000002)), ("contact_sync", Owner::ContactSync), ("chat", Owner::Chat), ("job:3", Owner::Job(3))] {
+        for (s, o) in
+            [("app:1000002", Owner::App(1000002)), ("contact_sync", Owner::ContactSync), ("chat", Owner::Chat), ("job:3", Owner::Job(3))]
+        {
             assert_eq!(Owner::parse(s), Some(o));
             assert_eq!(o.key(), s);
         }
@@ -926,7 +999,11 @@ mod tests {
 
     #[test]
     fn settings_follow_the_console_rules() {
-        let ok = Settings { url: "http://127.0.0.1:9/cb".into(), token: "QDG6eK".into(), encodingaeskey: "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C".into() };
+        let ok = Settings {
+            url: "http://127.0.0.1:9/cb".into(),
+            token: "QDG6eK".into(),
+            encodingaeskey: "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C".into(),
+        };
         assert_eq!(ok.check(), Ok(()));
         let bad = |f: fn(&mut Settings)| {
             let mut s = ok.clone();
@@ -958,7 +1035,9 @@ mod tests {
         );
         assert!(change_contact_xml("ww", Owner::App(1000002), 1, &e).ends_with("<AgentID>1000002</AgentID></xml>"));
         let ext = ChangeContact::new(ChangeType::UpdateUser).item("ExtAttr", "<Item><Name><![CDATA[a]]></Name></Item>");
-        assert!(change_contact_xml("ww", Owner::ContactSync, 1, &ext).contains("<ExtAttr><Item><Name><![CDATA[a]]></Name></Item></ExtAttr>"));
+        assert!(
+            change_contact_xml("ww", Owner::ContactSync, 1, &ext).contains("<ExtAttr><Item><Name><![CDATA[a]]></Name></Item></ExtAttr>")
+        );
     }
 
     #[test]
@@ -987,7 +1066,9 @@ mod tests {
         let r = crate::chat::Receiver { kind: crate::chat::ReceiverKind::Group, id: "c1".into() };
         let p = ChatPackage::new(vec![ChatItem::text("zhangsan", 1465560657, "hello", "7", r)]);
         let xml = package_xml("wx8042b22041aa4f39", &p);
-        assert!(xml.starts_with("<xml><AgentType><![CDATA[chat]]></AgentType><ToUserName><![CDATA[wx8042b22041aa4f39]]></ToUserName><ItemCount>1</ItemCount>"));
+        assert!(xml.starts_with(
+            "<xml><AgentType><![CDATA[chat]]></AgentType><ToUserName><![CDATA[wx8042b22041aa4f39]]></ToUserName><ItemCount>1</ItemCount>"
+        ));
         assert!(xml.contains(&format!("<PackageId>{}</PackageId><Item><FromUserName><![CDATA[zhangsan]]></FromUserName>", p.package_id)));
         assert!(xml.ends_with("<MsgId>7</MsgId><Receiver><Type>group</Type><Id>c1</Id></Receiver></Item></xml>"));
     }
@@ -1032,7 +1113,10 @@ mod tests {
         assert!(push(MemberEvent::View { url: "https://e.com".into() }).unwrap().is_some());
         let scan = MemberEvent::ScancodeWaitmsg { key: "scan1".into(), scan_type: "qrcode".into(), scan_result: "r".into() };
         let xml = push(scan).unwrap().unwrap().xml("ww", 1);
-        assert!(xml.contains("<ScanCodeInfo><ScanType><![CDATA[qrcode]]></ScanType><ScanResult><![CDATA[r]]></ScanResult></ScanCodeInfo>"), "{xml}");
+        assert!(
+            xml.contains("<ScanCodeInfo><ScanType><![CDATA[qrcode]]></ScanType><ScanResult><![CDATA[r]]></ScanResult></ScanCodeInfo>"),
+            "{xml}"
+        );
         assert!(event_push(1, "u", &MemberEvent::Click { key: "k".into() }, &app(None, None)).is_err());
     }
 
@@ -1055,7 +1139,10 @@ mod tests {
                  <AgentID>1</AgentID></xml>"
             )
         );
-        let two = push(json!({ "event": "pic_weixin", "key": "wx", "pic_md5_sums": [md5, "c4564632a4fab91378c39bea6aad6f9e"] })).unwrap().unwrap().xml("ww", 1);
+        let two = push(json!({ "event": "pic_weixin", "key": "wx", "pic_md5_sums": [md5, "c4564632a4fab91378c39bea6aad6f9e"] }))
+            .unwrap()
+            .unwrap()
+            .xml("ww", 1);
         assert!(two.contains("<Count>2</Count><PicList><item><PicMd5Sum><![CDATA[1b5f"), "{two}");
         assert!(two.contains("</PicMd5Sum></item><item><PicMd5Sum><![CDATA[c456"), "{two}");
         // Left out, one picture with a made-up sum.
@@ -1064,7 +1151,10 @@ mod tests {
         assert_eq!(info[0], Element::text("Count", 1));
         assert!(push(json!({ "event": "pic_sysphoto", "key": "cam", "pic_md5_sums": [md5, md5] })).unwrap_err().contains("1 to 1"));
         assert!(push(json!({ "event": "pic_weixin", "key": "wx", "pic_md5_sums": ["xyz"] })).unwrap_err().contains("32 hex"));
-        assert!(push(json!({ "event": "pic_weixin", "key": "cam" })).unwrap_err().contains("no pic_weixin button"), "the key is another type's");
+        assert!(
+            push(json!({ "event": "pic_weixin", "key": "cam" })).unwrap_err().contains("no pic_weixin button"),
+            "the key is another type's"
+        );
 
         let loc = json!({ "event": "location_select", "key": "loc", "location_x": 23.0, "location_y": 113.0, "label": " 广州市海珠区客村艺苑路 106号" });
         assert_eq!(
@@ -1076,7 +1166,12 @@ mod tests {
              <AgentID>1</AgentID><AppType><![CDATA[wxwork]]></AppType></xml>"
         );
         let mini = push(json!({ "event": "view_miniprogram", "pagepath": "pages/index" })).unwrap().unwrap().xml("ww", 1);
-        assert!(mini.ends_with("<Event><![CDATA[view_miniprogram]]></Event><EventKey><![CDATA[pages/index]]></EventKey><AgentID>1</AgentID></xml>"), "{mini}");
+        assert!(
+            mini.ends_with(
+                "<Event><![CDATA[view_miniprogram]]></Event><EventKey><![CDATA[pages/index]]></EventKey><AgentID>1</AgentID></xml>"
+            ),
+            "{mini}"
+        );
         assert!(push(json!({ "event": "view_miniprogram", "pagepath": "pages/other" })).is_err());
     }
 
@@ -1089,7 +1184,8 @@ mod tests {
              <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[upload_media_job_finish]]></Event><JobId><![CDATA[jobid_S0Mrnndv]]></JobId></xml>"
         );
         // Stored pushes from before `after` and `names_app` existed still read, naming the app.
-        let old: MemberPush = serde_json::from_value(json!({ "agentid": 7, "from": "u", "msg_type": "text", "elements": [["Content", "x"]] })).unwrap();
+        let old: MemberPush =
+            serde_json::from_value(json!({ "agentid": 7, "from": "u", "msg_type": "text", "elements": [["Content", "x"]] })).unwrap();
         assert!(old.xml("ww", 1).ends_with("<Content><![CDATA[x]]></Content><AgentID>7</AgentID></xml>"));
         let stored: MemberPush = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
         assert_eq!(stored, p);
@@ -1140,9 +1236,15 @@ mod tests {
         let p = message_push(1000002, "zhangsan", &text).unwrap();
         assert!(p.msgid().is_some_and(|id| id.len() >= 18));
         assert!(p.xml("ww", 1).contains("<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hello]]></Content><MsgId>"));
-        let loc: MemberMessage = serde_json::from_value(json!({ "msgtype": "location", "location_x": 23.13, "location_y": 113.27, "label": "here" })).unwrap();
+        let loc: MemberMessage =
+            serde_json::from_value(json!({ "msgtype": "location", "location_x": 23.13, "location_y": 113.27, "label": "here" })).unwrap();
         let xml = message_push(1, "u", &loc).unwrap().xml("ww", 1);
-        assert!(xml.contains("<Location_X>23.13</Location_X><Location_Y>113.27</Location_Y><Scale>15</Scale><Label><![CDATA[here]]></Label><MsgId>"), "{xml}");
+        assert!(
+            xml.contains(
+                "<Location_X>23.13</Location_X><Location_Y>113.27</Location_Y><Scale>15</Scale><Label><![CDATA[here]]></Label><MsgId>"
+            ),
+            "{xml}"
+        );
         assert!(xml.ends_with("<AgentID>1</AgentID><AppType><![CDATA[wxwork]]></AppType></xml>"), "{xml}");
         let voice: MemberMessage = serde_json::from_value(json!({ "msgtype": "voice", "format": "mp3" })).unwrap();
         assert!(message_push(1, "u", &voice).is_err());
@@ -1163,7 +1265,11 @@ mod tests {
         let with_job = [Owner::ContactSync, Owner::App(1000002), Owner::Job(4)];
         assert_eq!(receivers(&Routed::Addressed(Owner::Job(4)), &with_job, everyone), vec![Owner::Job(4)]);
         assert_eq!(receivers(&Routed::Addressed(Owner::ContactSync), &with_job, everyone), vec![Owner::ContactSync]);
-        assert_eq!(receivers(&Routed::Change { origin: "contact_sync" }, &with_job, everyone), vec![Owner::App(1000002)], "a job's receiver gets its result only");
+        assert_eq!(
+            receivers(&Routed::Change { origin: "contact_sync" }, &with_job, everyone),
+            vec![Owner::App(1000002)],
+            "a job's receiver gets its result only"
+        );
     }
 
     #[test]
@@ -1239,7 +1345,14 @@ mod tests {
             1,
             "u",
             &MemberEvent::TemplateCardEvent { msgid: "m".into(), key: "submit_key".into(), selected_items: vec![] },
-            &app(None, Some(&ClickedCard { card: json!({ "submit_button": { "key": "submit_key" } }), response_code: "RC9".into(), received: true })),
+            &app(
+                None,
+                Some(&ClickedCard {
+                    card: json!({ "submit_button": { "key": "submit_key" } }),
+                    response_code: "RC9".into(),
+                    received: true,
+                }),
+            ),
         );
         assert_eq!(clicked_response_code(&click.unwrap().unwrap().xml("ww", 1)).as_deref(), Some("RC9"));
         let other = message_push(1, "u", &MemberMessage::Text { content: "hi".into() }).unwrap();
@@ -1254,7 +1367,10 @@ mod tests {
         assert_eq!(r.content, json!({ "articles": [{ "title": "T & t", "description": "D", "url": "U", "picurl": "P" }] }));
         let r = parse_reply("<xml><ToUserName>u</ToUserName><MsgType>image</MsgType><Image><MediaId>m1</MediaId></Image></xml>").unwrap();
         assert_eq!(r.content, json!({ "media_id": "m1" }));
-        assert_eq!(from_user("<xml><ToUserName>ww</ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName></xml>").as_deref(), Some("zhangsan"));
+        assert_eq!(
+            from_user("<xml><ToUserName>ww</ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName></xml>").as_deref(),
+            Some("zhangsan")
+        );
         assert!(parse_reply("<xml><MsgType>text</MsgType>").is_err());
         assert!(parse_reply("<xml><MsgType>music</MsgType></xml>").unwrap_err().contains("music"));
         assert!(parse_reply("<xml><MsgType>news</MsgType><Articles></Articles></xml>").is_err());

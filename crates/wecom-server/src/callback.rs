@@ -67,17 +67,15 @@ pub async fn verify(app: &App, corpid: &str, s: &Settings) -> Result<(), String>
     let echo = callback::new_echo();
     let (timestamp, nonce) = (app.clock.now().to_string(), callback::new_echo());
     let e = crypt.echo(&echo, &timestamp, &nonce).map_err(|e| e.to_string())?;
-    let url = with_query(
-        &s.url,
-        &[("msg_signature", &e.msg_signature), ("timestamp", &timestamp), ("nonce", &nonce), ("echostr", &e.echostr)],
-    );
-    let r = app
-        .http
-        .get(url)
-        .timeout(Duration::from_millis(callback::VERIFY_TIMEOUT_MS))
-        .send()
-        .await
-        .map_err(|e| if e.is_timeout() { "no answer within 1 s".to_string() } else { format!("request failed: {}", causes(&e)) })?;
+    let url =
+        with_query(&s.url, &[("msg_signature", &e.msg_signature), ("timestamp", &timestamp), ("nonce", &nonce), ("echostr", &e.echostr)]);
+    let r = app.http.get(url).timeout(Duration::from_millis(callback::VERIFY_TIMEOUT_MS)).send().await.map_err(|e| {
+        if e.is_timeout() {
+            "no answer within 1 s".to_string()
+        } else {
+            format!("request failed: {}", causes(&e))
+        }
+    })?;
     let status = r.status().as_u16();
     let body = r.bytes().await.map_err(|e| format!("reading the answer failed: {e}"))?;
     if status != 200 {

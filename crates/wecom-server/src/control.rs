@@ -16,7 +16,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use wecom_model::agent::AttributeChange;
-use wecom_model::callback::{event_push, message_push, AppState, MemberEvent, MemberMessage, Owner as CallbackOwner, Settings as CallbackSettings};
+use wecom_model::callback::{
+    event_push, message_push, AppState, MemberEvent, MemberMessage, Owner as CallbackOwner, Settings as CallbackSettings,
+};
 use wecom_model::chat::{Receiver, ReceiverKind};
 use wecom_model::credential::{new_corpid, Scope};
 use wecom_model::removed::{new_card_code, new_shake_ticket, Kf, Shake, SHAKE_TICKET_SECS};
@@ -913,9 +915,15 @@ async fn deliveries(State(app): State_, Path(corpid): Path<String>, Query(f): Qu
 /// The member and the app of a member action: both exist and the app's range sees the member.
 async fn member_in_app(app: &App, corpid: &str, userid: &str, agentid: i64) -> Result<(String, wecom_model::agent::Agent), Response> {
     let found = async {
-        let place = app.store.member_place(corpid, userid).await?.ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
-        let row = app.store.app(corpid, agentid).await?.ok_or_else(|| StoreError::NotFound(format!("no app {agentid} in corp {corpid}")))?;
-        let agent = app.store.agent(corpid, agentid).await?.ok_or_else(|| StoreError::NotFound(format!("no app {agentid} in corp {corpid}")))?;
+        let place = app
+            .store
+            .member_place(corpid, userid)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no member {userid} in corp {corpid}")))?;
+        let row =
+            app.store.app(corpid, agentid).await?.ok_or_else(|| StoreError::NotFound(format!("no app {agentid} in corp {corpid}")))?;
+        let agent =
+            app.store.agent(corpid, agentid).await?.ok_or_else(|| StoreError::NotFound(format!("no app {agentid} in corp {corpid}")))?;
         Ok::<_, StoreError>((place, row, agent))
     };
     let (place, row, agent) = found.await.map_err(store_problem)?;

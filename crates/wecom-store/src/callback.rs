@@ -107,9 +107,12 @@ impl Store {
         let holder = match owner {
             Owner::Job(_) => return Err(StoreError::Invalid("a batch job's receiver is the job's own callback".into())),
             Owner::App(agentid) => self.app(corpid, agentid).await?.map(drop),
-            Owner::ContactSync | Owner::Chat => {
-                sqlx::query("SELECT 1 FROM credentials WHERE corpid = $1 AND owner = $2").bind(corpid).bind(owner.key()).fetch_optional(&self.read).await?.map(drop)
-            }
+            Owner::ContactSync | Owner::Chat => sqlx::query("SELECT 1 FROM credentials WHERE corpid = $1 AND owner = $2")
+                .bind(corpid)
+                .bind(owner.key())
+                .fetch_optional(&self.read)
+                .await?
+                .map(drop),
         };
         holder.ok_or_else(|| {
             StoreError::NotFound(match owner {
@@ -152,7 +155,11 @@ impl Store {
 
     /// Removes a receiver; what was already routed to it is still pushed with its last settings.
     pub async fn delete_callback(&self, corpid: &str, owner: Owner) -> Result<()> {
-        let done = sqlx::query("DELETE FROM callbacks WHERE corpid = $1 AND owner = $2").bind(corpid).bind(owner.key()).execute(&self.write).await?;
+        let done = sqlx::query("DELETE FROM callbacks WHERE corpid = $1 AND owner = $2")
+            .bind(corpid)
+            .bind(owner.key())
+            .execute(&self.write)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("corp {corpid} has no callback for {}", owner.key())));
         }
@@ -291,7 +298,18 @@ impl Store {
             let values: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let b = i * 8;
-                    format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, 0, ${}, '', 0)", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, chunk.len() * 8 + 1)
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, 0, ${}, '', 0)",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8,
+                        chunk.len() * 8 + 1
+                    )
                 })
                 .collect();
             let sql = format!(
@@ -301,7 +319,15 @@ impl Store {
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (id, seq, owner, at, nonce, xml, package_id) in chunk {
-                q = q.bind(id.as_str()).bind(corpid).bind(*seq).bind(owner.as_str()).bind(*at).bind(nonce.as_str()).bind(xml.as_str()).bind(package_id.as_str());
+                q = q
+                    .bind(id.as_str())
+                    .bind(corpid)
+                    .bind(*seq)
+                    .bind(owner.as_str())
+                    .bind(*at)
+                    .bind(nonce.as_str())
+                    .bind(xml.as_str())
+                    .bind(package_id.as_str());
             }
             q.bind(now_ms).execute(&mut *tx).await?;
         }
@@ -350,7 +376,8 @@ impl Store {
              ) AND state = 'pending' AND lease_until < $3 \
              RETURNING id, corpid, owner, timestamp, nonce, xml, package_id, attempts, first_at"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(instance).bind(now_ms + lease_ms).bind(now_ms).bind(limit).fetch_all(&self.write).await?;
+        let rows =
+            sqlx::query(AssertSqlSafe(sql)).bind(instance).bind(now_ms + lease_ms).bind(now_ms).bind(limit).fetch_all(&self.write).await?;
         Ok(rows
             .iter()
             .filter_map(|r| {
@@ -421,7 +448,11 @@ impl Store {
         .fetch_all(&self.read)
         .await?;
         let mut attempts: HashMap<String, Vec<Value>> = HashMap::new();
-        for a in sqlx::query("SELECT * FROM delivery_attempts WHERE corpid = $1 ORDER BY delivery_id, attempt").bind(corpid).fetch_all(&self.read).await? {
+        for a in sqlx::query("SELECT * FROM delivery_attempts WHERE corpid = $1 ORDER BY delivery_id, attempt")
+            .bind(corpid)
+            .fetch_all(&self.read)
+            .await?
+        {
             attempts.entry(a.get("delivery_id")).or_default().push(json!({
                 "attempt": a.get::<i64, _>("attempt"),
                 "started_at_ms": a.get::<i64, _>("started_at"),
@@ -454,8 +485,15 @@ impl Store {
 
 /// Saves a receiver inside a transaction (the control API's, or a seed's): events recorded so far
 /// are not pushed to it.
-pub(crate) async fn upsert_callback(tx: &mut Transaction<'static, Any>, corpid: &str, owner: Owner, s: &Settings, now: i64) -> Result<CallbackRow> {
-    let seq: Option<i64> = sqlx::query("SELECT event_seq FROM corps WHERE corpid = $1").bind(corpid).fetch_optional(&mut **tx).await?.map(|r| r.get(0));
+pub(crate) async fn upsert_callback(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    owner: Owner,
+    s: &Settings,
+    now: i64,
+) -> Result<CallbackRow> {
+    let seq: Option<i64> =
+        sqlx::query("SELECT event_seq FROM corps WHERE corpid = $1").bind(corpid).fetch_optional(&mut **tx).await?.map(|r| r.get(0));
     let seq = seq.ok_or_else(|| StoreError::NotFound(format!("no corp {corpid}")))?;
     sqlx::query(
         "INSERT INTO callbacks (corpid, owner, url, token, encodingaeskey, from_seq, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -471,12 +509,25 @@ pub(crate) async fn upsert_callback(tx: &mut Transaction<'static, Any>, corpid: 
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(CallbackRow { owner: owner.key(), url: s.url.clone(), token: s.token.clone(), encodingaeskey: s.encodingaeskey.clone(), from_seq: seq, created_at: now })
+    Ok(CallbackRow {
+        owner: owner.key(),
+        url: s.url.clone(),
+        token: s.token.clone(),
+        encodingaeskey: s.encodingaeskey.clone(),
+        from_seq: seq,
+        created_at: now,
+    })
 }
 
 /// Records a push for one app (a member's action, a system event such as
 /// upload_media_job_finish) inside the caller's transaction; returns its number.
-pub(crate) async fn record_push(tx: &mut Transaction<'static, Any>, corpid: &str, origin: Origin, push: &MemberPush, now: i64) -> Result<i64> {
+pub(crate) async fn record_push(
+    tx: &mut Transaction<'static, Any>,
+    corpid: &str,
+    origin: Origin,
+    push: &MemberPush,
+    now: i64,
+) -> Result<i64> {
     let seq = next_seq(tx, corpid).await?;
     let event = push.elements.iter().find_map(|e| match e {
         callback::Element::Text(n, v) if n == "Event" => Some(v.clone()),

@@ -414,7 +414,13 @@ impl Store {
     /// Records a job's outcome, the media it made or the errcode it failed with, if `instance`
     /// still runs it; in the same transaction, the upload_media_job_finish event for the app whose
     /// token started it. Returns whether this run ended the job.
-    pub async fn end_media_job(&self, jobid: &str, instance: &str, outcome: std::result::Result<&str, (i64, &str)>, now: i64) -> Result<bool> {
+    pub async fn end_media_job(
+        &self,
+        jobid: &str,
+        instance: &str,
+        outcome: std::result::Result<&str, (i64, &str)>,
+        now: i64,
+    ) -> Result<bool> {
         let (status, media_id, errcode, errmsg) = match outcome {
             Ok(media_id) => (JobStatus::Finished, media_id, 0, ""),
             Err((code, msg)) => (JobStatus::Failed, "", code, msg),

@@ -63,17 +63,34 @@ async fn change_contact_goes_to_sync_and_covering_apps(db: &Db) {
     configure(&s, "app:1000003", &rd).await;
 
     let token = s.token(CORPID, SYNC_SECRET).await;
-    let v = s.api_post(&format!("user/create?access_token={token}"), json!({ "userid": "zhaoliu", "name": "Zhao Liu", "department": [3], "mobile": "13800000009" }).to_string()).await;
+    let v = s
+        .api_post(
+            &format!("user/create?access_token={token}"),
+            json!({ "userid": "zhaoliu", "name": "Zhao Liu", "department": [3], "mobile": "13800000009" }).to_string(),
+        )
+        .await;
     assert_eq!(v["errcode"], 0, "{v}");
-    let v = s.api_post(&format!("user/create?access_token={token}"), json!({ "userid": "sunqi", "name": "Sun Qi", "department": [2], "mobile": "13800000010" }).to_string()).await;
+    let v = s
+        .api_post(
+            &format!("user/create?access_token={token}"),
+            json!({ "userid": "sunqi", "name": "Sun Qi", "department": [2], "mobile": "13800000010" }).to_string(),
+        )
+        .await;
     assert_eq!(v["errcode"], 0, "{v}");
     // A change made through the control API is nobody's own: the assistant gets it too.
-    let (st, v) = s.post(&format!("/corps/{CORPID}/members/join"), json!({ "name": "Joiner", "department": [2], "mobile": "13800000011" })).await;
+    let (st, v) =
+        s.post(&format!("/corps/{CORPID}/members/join"), json!({ "name": "Joiner", "department": [2], "mobile": "13800000011" })).await;
     assert_eq!(st, 201, "{v}");
 
     let got = all.wait_for(3, 10).await;
     assert_eq!(got.len(), 3, "{got:?}");
-    assert!(got[0].contains("<Event><![CDATA[change_contact]]></Event><ChangeType><![CDATA[create_user]]></ChangeType><UserID><![CDATA[zhaoliu]]></UserID>"), "{}", got[0]);
+    assert!(
+        got[0].contains(
+            "<Event><![CDATA[change_contact]]></Event><ChangeType><![CDATA[create_user]]></ChangeType><UserID><![CDATA[zhaoliu]]></UserID>"
+        ),
+        "{}",
+        got[0]
+    );
     assert!(got[0].starts_with(&format!("<xml><ToUserName><![CDATA[{CORPID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>")));
     assert!(got[0].ends_with("<AgentID>1000002</AgentID></xml>"), "{}", got[0]);
     assert!(got[1].contains("<UserID><![CDATA[sunqi]]></UserID>"));
@@ -120,7 +137,13 @@ async fn member_actions_reach_the_app_and_replies_the_inbox(db: &Db) {
     assert_eq!((st, v["pushed"].clone()), (200, json!(false)), "{v}");
     let (st, v) = ev(json!({ "event": "LOCATION", "latitude": 23.1, "longitude": 113.3, "precision": 65.0 })).await;
     assert_eq!((st, v["pushed"].clone()), (200, json!(false)), "{v}");
-    let (st, v) = s.control(reqwest::Method::PATCH, &format!("/corps/{CORPID}/apps/1000002"), Some(json!({ "isreportenter": true, "report_location_flag": 1 }))).await;
+    let (st, v) = s
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/corps/{CORPID}/apps/1000002"),
+            Some(json!({ "isreportenter": true, "report_location_flag": 1 })),
+        )
+        .await;
     assert_eq!(st, 200, "{v}");
 
     for body in [
@@ -165,13 +188,30 @@ async fn member_actions_reach_the_app_and_replies_the_inbox(db: &Db) {
     let kinds: Vec<String> = got.iter().map(|x| element(x, "Event").or_else(|| element(x, "MsgType")).unwrap()).collect();
     assert_eq!(
         kinds,
-        ["subscribe", "enter_agent", "LOCATION", "click", "view", "scancode_push", "unsubscribe", "image", "voice", "video", "location", "link", "text"],
+        [
+            "subscribe",
+            "enter_agent",
+            "LOCATION",
+            "click",
+            "view",
+            "scancode_push",
+            "unsubscribe",
+            "image",
+            "voice",
+            "video",
+            "location",
+            "link",
+            "text"
+        ],
         "in order"
     );
     assert!(got[2].contains("<Latitude>23.1</Latitude><Longitude>113.3</Longitude><Precision>65</Precision>"), "{}", got[2]);
     assert!(got[3].contains("<EventKey><![CDATA[V1001_TODAY]]></EventKey><AgentID>1000002</AgentID>"), "{}", got[3]);
-    assert!(got[5].contains("<ScanCodeInfo><ScanType><![CDATA[qrcode]]></ScanType><ScanResult><![CDATA[hello]]></ScanResult></ScanCodeInfo>"));
-    assert!(got[10].contains("<Location_X>23.13</Location_X><Location_Y>113.27</Location_Y><Scale>15</Scale><Label><![CDATA[Guangzhou]]></Label>"));
+    assert!(
+        got[5].contains("<ScanCodeInfo><ScanType><![CDATA[qrcode]]></ScanType><ScanResult><![CDATA[hello]]></ScanResult></ScanCodeInfo>")
+    );
+    assert!(got[10]
+        .contains("<Location_X>23.13</Location_X><Location_Y>113.27</Location_Y><Scale>15</Scale><Label><![CDATA[Guangzhou]]></Label>"));
     assert_eq!(element(&got[12], "MsgId").as_deref(), Some(msgids[5].as_str()));
     assert!(got.iter().all(|x| element(x, "FromUserName").as_deref() == Some("zhangsan")));
 
@@ -183,7 +223,11 @@ async fn member_actions_reach_the_app_and_replies_the_inbox(db: &Db) {
     let (_, inbox) = s.get(&format!("/corps/{CORPID}/members/zhangsan/inbox")).await;
     let inbox = inbox.as_array().unwrap();
     let reply = inbox.last().unwrap_or_else(|| panic!("empty inbox"));
-    assert_eq!((reply["msgtype"].clone(), reply["content"]["content"].clone(), reply["agentid"].clone()), (json!("text"), json!("you said: hello app"), json!(1000002)), "{reply}");
+    assert_eq!(
+        (reply["msgtype"].clone(), reply["content"]["content"].clone(), reply["agentid"].clone()),
+        (json!("text"), json!("you said: hello app"), json!(1000002)),
+        "{reply}"
+    );
 }
 
 /// A server whose app 1000002 pushes to `r` and has sent `card` to `touser`; with the message's
@@ -192,7 +236,12 @@ async fn card_sent(db: &Db, r: &Receiver, touser: &str, card: Value) -> (Server,
     let s = Server::start(db, &[]).await;
     configure(&s, "app:1000002", r).await;
     let token = s.token(CORPID, APP_SECRET).await;
-    let v = s.api_post(&format!("message/send?access_token={token}"), json!({ "touser": touser, "msgtype": "template_card", "agentid": 1000002, "template_card": card }).to_string()).await;
+    let v = s
+        .api_post(
+            &format!("message/send?access_token={token}"),
+            json!({ "touser": touser, "msgtype": "template_card", "agentid": 1000002, "template_card": card }).to_string(),
+        )
+        .await;
     assert_eq!(v["errcode"], 0, "{v}");
     (s, v["msgid"].as_str().unwrap().to_string(), v["response_code"].as_str().unwrap().to_string())
 }
@@ -230,7 +279,10 @@ async fn card_clicks_issue_their_own_response_codes(db: &Db) {
                        "submit_button": { "text": "Vote", "key": "vote" } });
     let (s, msgid, sent_code) = card_sent(db, &r, "zhangsan|lisi|wangwu", card).await;
     let click = |userid: &'static str, option: &'static str| {
-        let (s, body) = (&s, json!({ "event": "template_card_event", "msgid": msgid, "key": "vote", "selected_items": [{ "question_key": "q1", "option_ids": [option] }] }));
+        let (s, body) = (
+            &s,
+            json!({ "event": "template_card_event", "msgid": msgid, "key": "vote", "selected_items": [{ "question_key": "q1", "option_ids": [option] }] }),
+        );
         async move {
             let (st, v) = s.post(&format!("/corps/{CORPID}/members/{userid}/apps/1000002/events"), body).await;
             assert_eq!(st, 201, "{v}");
@@ -247,7 +299,9 @@ async fn card_clicks_issue_their_own_response_codes(db: &Db) {
     let update = |code: &str, userid: &str, label: &str| {
         let body = json!({ "userids": [userid], "agentid": 1000002, "response_code": code, "button": { "replace_name": label } });
         let (s, token) = (&s, s.token(CORPID, APP_SECRET));
-        async move { s.api_post(&format!("message/update_template_card?access_token={}", token.await), body.to_string()).await["errcode"].clone() }
+        async move {
+            s.api_post(&format!("message/update_template_card?access_token={}", token.await), body.to_string()).await["errcode"].clone()
+        }
     };
     // Each click's code serves once; so does message/send's.
     assert_eq!(update(&codes[0], "zhangsan", "Noodles").await, 0);
@@ -320,7 +374,11 @@ async fn menu_pictures_locations_and_miniprograms_reach_the_app(db: &Db) {
         format!("<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[pic_sysphoto]]></Event><EventKey><![CDATA[cam]]></EventKey><SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum><![CDATA[{a}]]></PicMd5Sum></item></PicList></SendPicsInfo><AgentID>1000002</AgentID></xml>")
     );
     assert!(tail(&got[1]).contains(&format!("<SendPicsInfo><Count>2</Count><PicList><item><PicMd5Sum><![CDATA[{a}]]></PicMd5Sum></item><item><PicMd5Sum><![CDATA[{b}]]></PicMd5Sum></item></PicList></SendPicsInfo>")), "{}", got[1]);
-    assert!(got[2].contains("<Event><![CDATA[pic_weixin]]></Event><EventKey><![CDATA[wx]]></EventKey><SendPicsInfo><Count>1</Count>"), "{}", got[2]);
+    assert!(
+        got[2].contains("<Event><![CDATA[pic_weixin]]></Event><EventKey><![CDATA[wx]]></EventKey><SendPicsInfo><Count>1</Count>"),
+        "{}",
+        got[2]
+    );
     assert_eq!(
         tail(&got[3]),
         "<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[location_select]]></Event><EventKey><![CDATA[loc]]></EventKey><SendLocationInfo><Location_X><![CDATA[23]]></Location_X><Location_Y><![CDATA[113]]></Location_Y><Scale><![CDATA[15]]></Scale><Label><![CDATA[广州市海珠区客村艺苑路 106号]]></Label><Poiname><![CDATA[T.I.T]]></Poiname></SendLocationInfo><AgentID>1000002</AgentID><AppType><![CDATA[wxwork]]></AppType></xml>"
@@ -355,7 +413,8 @@ async fn card_replies_update_the_clicked_card(db: &Db) {
     };
 
     // update_button: the clicking member's buttons turn into the label.
-    r.inner.lock().unwrap().card_reply = Some(reply("<MsgType><![CDATA[update_button]]></MsgType><Button><ReplaceName><![CDATA[Approved]]></ReplaceName></Button>"));
+    r.inner.lock().unwrap().card_reply =
+        Some(reply("<MsgType><![CDATA[update_button]]></MsgType><Button><ReplaceName><![CDATA[Approved]]></ReplaceName></Button>"));
     let first_click = click("yes").await;
     let log = settled(&s, "app:1000002", 1, 10).await;
     assert_eq!(log[0]["attempts"][0]["error"], "", "{}", log[0]);
@@ -393,7 +452,8 @@ async fn card_replies_update_the_clicked_card(db: &Db) {
     let v = s.api_post(&format!("message/update_template_card?access_token={token}"), body.to_string()).await;
     assert_eq!(v["errcode"], 0, "{v}");
     assert_eq!(inbox_item(&s, "wangwu", &msgid).await["card_update"], json!({ "button": { "replace_name": "Closed" } }));
-    let body = json!({ "userids": ["zhangsan"], "agentid": 1000002, "response_code": first_click, "button": { "replace_name": "Reopened" } });
+    let body =
+        json!({ "userids": ["zhangsan"], "agentid": 1000002, "response_code": first_click, "button": { "replace_name": "Reopened" } });
     let v = s.api_post(&format!("message/update_template_card?access_token={token}"), body.to_string()).await;
     assert_eq!(v["errcode"], 0, "{v}");
     assert_eq!(inbox_item(&s, "zhangsan", &msgid).await["card_update"], json!({ "button": { "replace_name": "Reopened" } }));
@@ -416,7 +476,9 @@ async fn https_receivers_need_a_trusted_certificate(db: &Db) {
     let s = Server::start(db, &["--tls-ca-file", &ca]).await;
     let (st, v) = put(&s, &path, settings).await;
     assert_eq!(st, 200, "{v}");
-    let (st, v) = s.post(&format!("/corps/{CORPID}/members/zhangsan/apps/1000002/messages"), json!({ "msgtype": "text", "content": "over tls" })).await;
+    let (st, v) = s
+        .post(&format!("/corps/{CORPID}/members/zhangsan/apps/1000002/messages"), json!({ "msgtype": "text", "content": "over tls" }))
+        .await;
     assert_eq!(st, 201, "{v}");
     let got = r.wait_for(1, 10).await;
     assert_eq!(got.len(), 1);
@@ -452,8 +514,18 @@ async fn upload_media_job_finish_is_pushed_once(db: &Db) {
     expected.sort();
     assert_eq!(jobs, expected);
     for x in &got {
-        assert!(x.starts_with(&format!("<xml><ToUserName><![CDATA[{CORPID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>")), "{x}");
-        assert!(x.contains("</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[upload_media_job_finish]]></Event><JobId><![CDATA["), "{x}");
+        assert!(
+            x.starts_with(&format!(
+                "<xml><ToUserName><![CDATA[{CORPID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>"
+            )),
+            "{x}"
+        );
+        assert!(
+            x.contains(
+                "</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[upload_media_job_finish]]></Event><JobId><![CDATA["
+            ),
+            "{x}"
+        );
         assert!(!x.contains("AgentID"), "{x}");
     }
     // Recorded with the job's end: by the time the event arrives, the result is there.
@@ -471,7 +543,12 @@ async fn a_receiver_down_then_up_gets_everything_in_order(db: &Db) {
     configure(&s, "app:1000002", &r).await;
     r.set(Mode::Down);
     for i in 0..3 {
-        let (st, v) = s.post(&format!("/corps/{CORPID}/members/zhangsan/apps/1000002/messages"), json!({ "msgtype": "text", "content": format!("m{i}") })).await;
+        let (st, v) = s
+            .post(
+                &format!("/corps/{CORPID}/members/zhangsan/apps/1000002/messages"),
+                json!({ "msgtype": "text", "content": format!("m{i}") }),
+            )
+            .await;
         assert_eq!(st, 201, "{v}");
     }
     // The first push fails, then its first retry (1 s later) too; the others wait behind it.
@@ -510,13 +587,18 @@ async fn chat_packages_are_acked_by_package_id(db: &Db) {
     let chat_token = s.token(CORPID, v["secret"].as_str().unwrap()).await;
     let body = json!({ "chatid": "235364212115767297", "name": "Team", "owner": "zhangsan", "userlist": ["zhangsan", "lisi", "wangwu"] });
     assert_eq!(s.api_post(&format!("chat/create?access_token={chat_token}"), body.to_string()).await["errcode"], 0);
-    let (st, v) = s.post(&format!("/corps/{CORPID}/chats/235364212115767297/messages"), json!({ "sender": "lisi", "content": "hello" })).await;
+    let (st, v) =
+        s.post(&format!("/corps/{CORPID}/chats/235364212115767297/messages"), json!({ "sender": "lisi", "content": "hello" })).await;
     assert_eq!(st, 201, "{v}");
     let package_id = v["package_id"].as_str().unwrap().to_string();
     // chat/create's own create_chat package first, then the member's message.
     let got = r.wait_for(2, 10).await;
     assert_eq!(got.len(), 2);
-    assert!(got[0].contains("<Event><![CDATA[create_chat]]></Event><ChatInfo><ChatId><![CDATA[235364212115767297]]></ChatId>"), "{}", got[0]);
+    assert!(
+        got[0].contains("<Event><![CDATA[create_chat]]></Event><ChatInfo><ChatId><![CDATA[235364212115767297]]></ChatId>"),
+        "{}",
+        got[0]
+    );
     assert!(got[1].starts_with(&format!("<xml><AgentType><![CDATA[chat]]></AgentType><ToUserName><![CDATA[{CORPID}]]></ToUserName><ItemCount>1</ItemCount><PackageId>{package_id}</PackageId>")), "{}", got[1]);
     assert!(got[1].contains("<Content><![CDATA[hello]]></Content>"));
     let log = settled(&s, "chat", 2, 10).await;
@@ -534,7 +616,12 @@ async fn kill_9_during_delivery_loses_nothing(db: &Db) {
     // The receiver holds the first push for 3 s, long enough to kill wecomd mid-delivery.
     r.set(Mode::Slow(3000));
     for i in 0..5 {
-        let (st, _) = s.post(&format!("/corps/{CORPID}/members/zhangsan/apps/1000002/messages"), json!({ "msgtype": "text", "content": format!("k{i}") })).await;
+        let (st, _) = s
+            .post(
+                &format!("/corps/{CORPID}/members/zhangsan/apps/1000002/messages"),
+                json!({ "msgtype": "text", "content": format!("k{i}") }),
+            )
+            .await;
         assert_eq!(st, 201);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -583,7 +670,8 @@ async fn seeded_callbacks_skip_verification(db: &Db) {
     let (_, list) = s.get(&format!("/corps/{corpid}/callbacks")).await;
     assert_eq!(list[0]["owner"], "app:1000002");
     r.set(Mode::Up);
-    let (st, v) = s.post(&format!("/corps/{corpid}/members/u1/apps/1000002/messages"), json!({ "msgtype": "text", "content": "seeded" })).await;
+    let (st, v) =
+        s.post(&format!("/corps/{corpid}/members/u1/apps/1000002/messages"), json!({ "msgtype": "text", "content": "seeded" })).await;
     assert_eq!(st, 201, "{v}");
     let got = r.wait_for(1, 10).await;
     assert_eq!(got.len(), 1);
@@ -620,7 +708,12 @@ async fn two_instances_push_each_event_once() {
     let n = 60;
     for i in 0..n {
         let s = if i % 2 == 0 { &a } else { &b };
-        let (st, _) = s.post(&format!("/corps/{CORPID}/members/zhangsan/apps/1000002/messages"), json!({ "msgtype": "text", "content": format!("t{i}") })).await;
+        let (st, _) = s
+            .post(
+                &format!("/corps/{CORPID}/members/zhangsan/apps/1000002/messages"),
+                json!({ "msgtype": "text", "content": format!("t{i}") }),
+            )
+            .await;
         assert_eq!(st, 201);
     }
     let log = settled(&b, "app:1000002", n, 30).await;

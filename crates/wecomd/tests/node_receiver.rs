@@ -100,7 +100,10 @@ async fn wecom_crypto_receiver(db: &Db) {
     let settings = json!({ "url": node.url, "token": TOKEN, "encodingaeskey": AES_KEY });
     let (st, v) = s.control(reqwest::Method::PUT, &format!("/corps/{CORPID}/callbacks/app:1000002"), Some(settings)).await;
     assert_eq!(st, 200, "{v}");
-    assert!(node.lines.lock().unwrap().iter().any(|l| l["verified"].as_str().is_some_and(|e| !e.is_empty())), "the receiver decrypted the echostr");
+    assert!(
+        node.lines.lock().unwrap().iter().any(|l| l["verified"].as_str().is_some_and(|e| !e.is_empty())),
+        "the receiver decrypted the echostr"
+    );
     // With another key the receiver cannot open the echostr: refused.
     let wrong = json!({ "url": node.url, "token": TOKEN, "encodingaeskey": "Z".repeat(43) });
     let (st, v) = s.control(reqwest::Method::PUT, &format!("/corps/{CORPID}/callbacks/app:1000003"), Some(wrong)).await;
@@ -114,7 +117,12 @@ async fn wecom_crypto_receiver(db: &Db) {
     assert_eq!(s.api_post(&format!("menu/create?access_token={token}&agentid=1000002"), menu.to_string()).await["errcode"], 0);
     let card = json!({ "card_type": "button_interaction", "main_title": { "title": "Ship it?" }, "task_id": "node_task",
                        "button_list": [{ "text": "Ship", "key": "ship" }] });
-    let card_sent = s.api_post(&format!("message/send?access_token={token}"), json!({ "touser": "zhangsan", "msgtype": "template_card", "agentid": 1000002, "template_card": card }).to_string()).await;
+    let card_sent = s
+        .api_post(
+            &format!("message/send?access_token={token}"),
+            json!({ "touser": "zhangsan", "msgtype": "template_card", "agentid": 1000002, "template_card": card }).to_string(),
+        )
+        .await;
     assert_eq!(card_sent["errcode"], 0, "{card_sent}");
     let card_msgid = card_sent["msgid"].as_str().unwrap();
 
@@ -138,7 +146,12 @@ async fn wecom_crypto_receiver(db: &Db) {
     let (st, sent) = s.post(&format!("{member}/messages"), json!({ "msgtype": "text", "content": "hello node" })).await;
     assert_eq!(st, 201, "{sent}");
     let sync = s.token(CORPID, SYNC_SECRET).await;
-    let v = s.api_post(&format!("user/create?access_token={sync}"), json!({ "userid": "zhaoliu", "name": "Zhao Liu", "department": [2], "mobile": "13800000019" }).to_string()).await;
+    let v = s
+        .api_post(
+            &format!("user/create?access_token={sync}"),
+            json!({ "userid": "zhaoliu", "name": "Zhao Liu", "department": [2], "mobile": "13800000019" }).to_string(),
+        )
+        .await;
     assert_eq!(v["errcode"], 0, "{v}");
 
     let got = node.pushes(8).await;
@@ -147,7 +160,11 @@ async fn wecom_crypto_receiver(db: &Db) {
     assert_eq!(refused.len(), 1, "only the verification with the wrong key; every push verified and decrypted: {refused:?}");
     let m: Vec<&Value> = got.iter().map(|p| &p["message"]).collect();
     for x in &m[..7] {
-        assert_eq!((x["ToUserName"].as_str(), x["FromUserName"].as_str(), x["AgentID"].as_str()), (Some(CORPID), Some("zhangsan"), Some("1000002")), "{x}");
+        assert_eq!(
+            (x["ToUserName"].as_str(), x["FromUserName"].as_str(), x["AgentID"].as_str()),
+            (Some(CORPID), Some("zhangsan"), Some("1000002")),
+            "{x}"
+        );
     }
     assert_eq!((m[0]["Event"].clone(), m[0]["EventKey"].clone()), (json!("subscribe"), json!("")));
     assert_eq!(m[1]["EventKey"], "V1001_TODAY");
@@ -162,12 +179,21 @@ async fn wecom_crypto_receiver(db: &Db) {
         json!({ "Location_X": "23.134", "Location_Y": "113.358", "Scale": "15", "Label": "Guangzhou", "Poiname": "Canton Tower" })
     );
     assert_eq!((m[4]["Event"].clone(), m[4]["EventKey"].clone()), (json!("view_miniprogram"), json!("pages/home")));
-    assert_eq!((m[5]["Event"].clone(), m[5]["EventKey"].clone(), m[5]["TaskId"].clone()), (json!("template_card_event"), json!("ship"), json!("node_task")));
+    assert_eq!(
+        (m[5]["Event"].clone(), m[5]["EventKey"].clone(), m[5]["TaskId"].clone()),
+        (json!("template_card_event"), json!("ship"), json!("node_task"))
+    );
     assert!(click_code.is_string(), "the card click's answer names its code");
     assert_eq!(m[5]["ResponseCode"], click_code, "the click's own code");
     assert_ne!(click_code, card_sent["response_code"]);
-    assert_eq!((m[6]["MsgType"].clone(), m[6]["Content"].clone(), m[6]["MsgId"].clone()), (json!("text"), json!("hello node"), sent["msgid"].clone()));
-    assert_eq!((m[7]["FromUserName"].clone(), m[7]["ChangeType"].clone(), m[7]["UserID"].clone()), (json!("sys"), json!("create_user"), json!("zhaoliu")));
+    assert_eq!(
+        (m[6]["MsgType"].clone(), m[6]["Content"].clone(), m[6]["MsgId"].clone()),
+        (json!("text"), json!("hello node"), sent["msgid"].clone())
+    );
+    assert_eq!(
+        (m[7]["FromUserName"].clone(), m[7]["ChangeType"].clone(), m[7]["UserID"].clone()),
+        (json!("sys"), json!("create_user"), json!("zhaoliu"))
+    );
     assert_eq!(m[7]["AgentID"], "1000002", "an app's copy of change_contact names the app");
 
     // The receiver's replies, sealed with @wecom/crypto: a text into the inbox, and update_button
