@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Memory of streamed uploads: wecomd's resident memory while 20 MiB files are uploaded through
-media/upload, one at a time and 8 at once, on a fresh wecomd (release) each time.
+media/upload and through a group robot's webhook/upload_media, one at a time and 8 at once, on a
+fresh wecomd (release) each time.
 
 For each backend (SQLite; PostgreSQL too when BENCH_PG is a base URL such as
 postgres://postgres@127.0.0.1:5432/postgres) and each concurrency (1 and 8):
   start wecomd, upload one small file (warm-up), read VmRSS (baseline), upload N files of
   BENCH_MIB MiB (default 20) from N threads at once, read VmHWM (peak resident memory over the
-  process's life); then download every file and compare its md5.
+  process's life); then download every media/upload file and compare its md5 (a robot keeps only
+  a file's name and size).
 Prints baseline, peak, growth, growth per concurrent upload, the 8-vs-1 growth ratio and the
 upload throughput. An upload held whole in memory would cost at least its size per request.
 
@@ -32,12 +34,12 @@ APP = "bench-media-app-secret-xxxxxxxxxxxxxxxxxxx"
 SEED = f'[[corp]]\ncorpid = "{CORPID}"\nname = "Bench"\n\n[[corp.app]]\nagentid = 1000002\nname = "Files"\nsecret = "{APP}"\nallow_parties = [1]\n'
 
 
-def upload(base, token, name, data):
-    r = requests.post(f"{base}/cgi-bin/media/upload", params={"access_token": token, "type": "file"},
+def upload(base, path, params, name, data):
+    r = requests.post(f"{base}/cgi-bin/{path}", params={**params, "type": "file"},
                       files={"media": (name, data, "application/octet-stream")}, timeout=600)
     body = r.json()
     if body.get("errcode") != 0:
-        raise SystemExit(f"upload answered {body}")
+        raise SystemExit(f"{path} answered {body}")
     return body["media_id"]
 
 
@@ -52,19 +54,24 @@ def database(backend, work):
         ["psql", base, "-q", "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
 
 
-def scenario(binary, backend, n, files):
+def scenario(binary, backend, robot, n, files):
     work = Path(tempfile.mkdtemp(prefix="wecomd-media-"))
     (work / "seed.toml").write_text(SEED)
     args, drop = database(backend, work)
     wecomd, base = start([str(binary), "--listen", "127.0.0.1:0", *args, "--seed", str(work / "seed.toml"), "--no-demo", "--no-rate-limits"])
     try:
         token = requests.get(f"{base}/cgi-bin/gettoken", params={"corpid": CORPID, "corpsecret": APP}).json()["access_token"]
-        upload(base, token, "warm.txt", b"warm-up file")
+        if robot:
+            key = requests.post(f"{base}/control/corps/{CORPID}/robots", json={"chatid": "bench"}).json()["key"]
+            path, params = "webhook/upload_media", {"key": key}
+        else:
+            path, params = "media/upload", {"access_token": token}
+        upload(base, path, params, "warm.txt", b"warm-up file")
         time.sleep(0.5)
         baseline = rss_kib(wecomd.pid, "VmRSS")
         ids = [None] * n
         def one(i):
-            ids[i] = upload(base, token, f"f{i}.bin", files[i])
+            ids[i] = upload(base, path, params, f"f{i}.bin", files[i])
         threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
         t0 = time.monotonic()
         for t in threads:
@@ -73,7 +80,7 @@ def scenario(binary, backend, n, files):
             t.join()
         took = time.monotonic() - t0
         peak = rss_kib(wecomd.pid, "VmHWM")
-        for i, media_id in enumerate(ids):
+        for i, media_id in enumerate(ids if not robot else []):
             got = requests.get(f"{base}/cgi-bin/media/get", params={"access_token": token, "media_id": media_id}, timeout=600)
             if hashlib.md5(got.content).digest() != hashlib.md5(files[i]).digest():
                 raise SystemExit(f"file {i} came back different")
@@ -89,18 +96,20 @@ def main():
     binary = target_dir() / "release/wecomd"
     files = [os.urandom(MIB * 1024 * 1024) for _ in range(8)]
     backends = ["sqlite"] + (["postgres"] if os.environ.get("BENCH_PG") else [])
-    report = [f"media bench — {time.strftime('%Y-%m-%dT%H:%M:%S')} — {MIB} MiB files through media/upload (type=file), release; "
+    report = [f"media bench — {time.strftime('%Y-%m-%dT%H:%M:%S')} — {MIB} MiB files (type=file), release; "
               "RSS from /proc/<pid>/status: baseline VmRSS after a warm-up upload, peak VmHWM after the uploads"]
     for backend in backends:
-        growth = {}
-        for n in (1, 8):
-            log(f"{backend}: {n} upload(s) of {MIB} MiB")
-            baseline, peak, took = scenario(binary, backend, n, files)
-            growth[n] = peak - baseline
-            report.append(f"{backend}, {n} concurrent: baseline {baseline / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, growth {growth[n] / 1024:.1f} MiB "
-                          f"({growth[n] / 1024 / n:.1f} MiB per upload); {n * MIB / took:.0f} MiB/s uploaded in {took:.1f} s")
-        report.append(f"{backend}: growth with 8 concurrent / growth with 1 = {growth[8] / max(growth[1], 1):.2f} "
-                      f"(an upload held whole would add ≥ {MIB} MiB each: ≥ {8 * MIB} MiB for 8)")
+        for robot in (False, True):
+            what = f"{backend}, {'webhook/upload_media' if robot else 'media/upload'}"
+            growth = {}
+            for n in (1, 8):
+                log(f"{what}: {n} upload(s) of {MIB} MiB")
+                baseline, peak, took = scenario(binary, backend, robot, n, files)
+                growth[n] = peak - baseline
+                report.append(f"{what}, {n} concurrent: baseline {baseline / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, growth {growth[n] / 1024:.1f} MiB "
+                              f"({growth[n] / 1024 / n:.1f} MiB per upload); {n * MIB / took:.0f} MiB/s uploaded in {took:.1f} s")
+            report.append(f"{what}: growth with 8 concurrent / growth with 1 = {growth[8] / max(growth[1], 1):.2f} "
+                          f"(an upload held whole would add ≥ {MIB} MiB each: ≥ {8 * MIB} MiB for 8)")
     save_report("media", report)
 
 
