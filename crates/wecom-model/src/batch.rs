@@ -317,6 +317,72 @@ impl MemberRow {
     }
 }
 
+/// The department a member import creates the departments it names but the corp lacks under, itself
+/// a child of the root (the docs: "当填写的部门ID不存在时,会在其他(待设置部门下)新建此部门").
+pub const UNPLACED: &str = "其他(待设置部门)";
+
+impl MemberRow {
+    /// The department ids the row names (cells that are not numbers are the body's 40066).
+    pub fn departments(&self) -> Vec<i64> {
+        self.cell(Column::Department)
+            .map(|cell| cell.split([';', '；']).filter_map(|d| d.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Could department/create make a department with this id? Others stay 60123.
+fn creatable(id: i64) -> bool {
+    id > ROOT && id <= department::ORDER_MAX
+}
+
+/// The largest creatable id among the departments member rows name (0 when none): when the job
+/// has to make 其他(待设置部门), its id goes above this, so no later row finds its id taken.
+pub fn largest_named_department<'a>(rows: impl IntoIterator<Item = &'a MemberRow>) -> i64 {
+    rows.into_iter().flat_map(MemberRow::departments).filter(|id| creatable(*id)).max().unwrap_or(0)
+}
+
+/// The corp's 其他(待设置部门): the root's child of that name.
+pub fn unplaced(tree: &Tree) -> Option<i64> {
+    tree.children(ROOT).iter().copied().find(|c| tree.get(*c).is_some_and(|d| d.name == UNPLACED))
+}
+
+/// The department/create bodies that place the departments a row names which the corp lacks
+/// (`missing`): 其他(待设置部门) first when the root has no child of that name, then each missing
+/// creatable id under it, named by its id. `largest_named` is [`largest_named_department`] of
+/// the job's rows (only read when 其他(待设置部门) is to be made).
+pub fn unplaced_creates(tree: &Tree, missing: &[i64], largest_named: i64) -> Vec<department::Create> {
+    let mut seen = HashSet::new();
+    let missing: Vec<u32> =
+        missing.iter().filter(|id| creatable(**id) && seen.insert(**id)).filter_map(|id| u32::try_from(*id).ok()).collect();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let mut creates = Vec::new();
+    let parentid = match unplaced(tree) {
+        Some(id) => id,
+        None => {
+            let after = tree.last_id().max(largest_named) + 1;
+            // A file naming the largest id leaves none above it: department/create's next id.
+            let id = if after <= department::ORDER_MAX { after } else { tree.last_id() + 1 };
+            creates.push(department::Create {
+                name: Some(UNPLACED.to_string()),
+                parentid: Some(ROOT as u32),
+                id: u32::try_from(id).ok(),
+                ..Default::default()
+            });
+            id
+        }
+    };
+    let parentid = u32::try_from(parentid).ok();
+    creates.extend(missing.into_iter().map(|id| department::Create {
+        name: Some(id.to_string()),
+        parentid,
+        id: Some(id),
+        ..Default::default()
+    }));
+    creates
+}
+
 /// A member file: its rows in file order. Required columns are 姓名, 帐号, 所在部门 and a way to
 /// reach the member (手机号 or 邮箱; the 企业号 also took 微信号), else 40092; a userid twice (ignoring
 /// case) is 302003. Rows are checked one by one when the job runs.
@@ -777,6 +843,31 @@ mod tests {
         let PartyWrite::Update(u) = w else { panic!() };
         assert_eq!((u.id, u.name.as_deref(), u.parentid, u.order), (Some(2), Some("RD"), Some(3), Some(20)));
         assert_eq!(party_write(&tree, &row(1, "New Corp", 0, None)).0, PARTY_RENAME, "the root is renamed, never moved");
+    }
+
+    #[test]
+    fn missing_departments_go_under_unplaced() {
+        let text = format!("{HEADER}\nA,a,13800000001,,2;9,,,,,,,,,\nB,b,13800000002,,12；4294967296,,,,,,,,,\n");
+        let rows = members(&text).unwrap();
+        assert_eq!((rows[0].departments(), rows[1].departments()), (vec![2, 9], vec![12, 4294967296]));
+        assert_eq!(largest_named_department(&rows), 12, "an id past uint32 could never be created");
+        let view = |c: &department::Create| (c.id, c.name.clone().unwrap(), c.parentid);
+        let tree = Tree::new([dept(1, "Corp", 0, 0), dept(2, "R&D", 1, 1), dept(5, "Sales", 1, 2)]);
+        let creates: Vec<_> = unplaced_creates(&tree, &[9, 0, 4294967296, 9], 12).iter().map(view).collect();
+        assert_eq!(
+            creates,
+            [(Some(13), UNPLACED.to_string(), Some(1)), (Some(9), "9".to_string(), Some(13))],
+            "above every id the file names"
+        );
+        assert_eq!(unplaced_creates(&tree, &[1 << 40], 12).len(), 0, "nothing creatable: the row's 60123");
+        assert_eq!(unplaced_creates(&tree, &[9], 0)[0].id, Some(6), "above the corp's ids");
+        let tree = Tree::new([dept(1, "Corp", 0, 0), dept(7, UNPLACED, 1, 1), dept(8, UNPLACED, 7, 1)]);
+        let creates: Vec<_> = unplaced_creates(&tree, &[9], 12).iter().map(view).collect();
+        assert_eq!(creates, [(Some(9), "9".to_string(), Some(7))], "the root's child of that name is reused");
+        let tree = Tree::new([dept(1, "Corp", 0, 0), dept(2, "R&D", 1, 1), dept(5, "Sales", 1, 2)]);
+        let creates: Vec<_> = unplaced_creates(&tree, &[9], department::ORDER_MAX).iter().map(view).collect();
+        assert_eq!(creates[0].0, Some(6), "no id above the largest one: the corp's next id");
+        assert_eq!(creates[1].2, Some(6));
     }
 
     #[test]

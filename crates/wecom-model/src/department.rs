@@ -114,6 +114,11 @@ impl Tree {
         }
     }
 
+    /// The largest id the corp has (department/create's next id is one more).
+    pub fn last_id(&self) -> i64 {
+        self.by_id.keys().next_back().map_or(ROOT, |max| *max)
+    }
+
     /// How many departments the corp has, the root included.
     pub fn count(&self) -> usize {
         self.by_id.len()
@@ -266,7 +271,7 @@ pub fn plan_create(tree: &Tree, body: &Create, dialect: Dialect, write: &WriteRa
     let id = match body.id.map(i64::from).filter(|id| *id != 0) {
         Some(id) if id <= ROOT || tree.get(id).is_some() => return Err(Errcode::DepartmentExisted.into()),
         Some(id) => id,
-        None => tree.by_id.keys().next_back().map_or(ROOT, |max| *max) + 1,
+        None => tree.last_id() + 1,
     };
     if id > ORDER_MAX {
         return Err(Errcode::DepartmentExisted.into());

@@ -310,7 +310,7 @@ impl Store {
                     let outcome = match (job.job_type, tree.as_mut()) {
                         (JobType::ReplaceParty, Some(tree)) => self.party_row(&mut tx, corpid, &job, tree, &input, now).await?,
                         (JobType::InviteUser, _) => invite_row(&mut tx, corpid, &r.get::<String, _>("key"), &input).await?,
-                        _ => self.member_row(&mut tx, corpid, &job, &input, now).await?,
+                        _ => self.member_row(&mut tx, corpid, seq, &job, &input, now).await?,
                     };
                     changed |= outcome.errcode == 0 && job.job_type != JobType::InviteUser && outcome.action != 0;
                     sqlx::query(
@@ -428,22 +428,47 @@ impl Store {
         Ok(outcome)
     }
 
-    /// A member row: user/update of the member it names, or user/create when there is none.
+    /// A member row, in a savepoint: a refused row leaves nothing behind, the departments made
+    /// for it included.
     async fn member_row(
         &self,
         tx: &mut Transaction<'static, Any>,
         corpid: &str,
+        seq: i64,
         job: &Claimed,
         input: &str,
         now: i64,
     ) -> Result<RowResult> {
         let row: MemberRow = serde_json::from_str(input).map_err(|e| StoreError::Invalid(format!("batch row {input}: {e}")))?;
+        sqlx::query("SAVEPOINT batch_row").execute(&mut **tx).await?;
+        let (action, applied) = self.member_write(tx, corpid, seq, job, &row, now).await?;
+        if applied.is_err() {
+            sqlx::query("ROLLBACK TO SAVEPOINT batch_row").execute(&mut **tx).await?;
+        }
+        sqlx::query("RELEASE SAVEPOINT batch_row").execute(&mut **tx).await?;
+        Ok(outcome(action, applied))
+    }
+
+    /// user/update of the member a row names, or user/create when there is none, once the
+    /// departments it names are there.
+    async fn member_write(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        corpid: &str,
+        seq: i64,
+        job: &Claimed,
+        row: &MemberRow,
+        now: i64,
+    ) -> Result<(i64, std::result::Result<(), ApiError>)> {
         let userid = row.userid().to_string();
         let dialect = job.dialect;
         let body = match row.body() {
             Ok(b) => b,
-            Err(e) => return Ok(outcome(0, Err(e))),
+            Err(e) => return Ok((0, Err(e))),
         };
+        if let Err(e) = self.place_departments(tx, corpid, seq, job, row, now).await? {
+            return Ok((0, Err(e)));
+        }
         let apply = |old: &user::Member| {
             let new = user::update(dialect, old, body)?;
             let change = user::updated_event(old, &new);
@@ -451,7 +476,7 @@ impl Store {
         };
         match self.update_member_in(tx, corpid, &userid, job.origin, now, apply).await? {
             Err(e) if e.errcode == Errcode::UseridNotFound.code() => {}
-            updated => return Ok(outcome(MEMBER_UPDATED, updated)),
+            updated => return Ok((MEMBER_UPDATED, updated)),
         }
         let created = match row.body().and_then(|b| user::create(dialect, b)) {
             Ok(m) => {
@@ -460,7 +485,57 @@ impl Store {
             }
             Err(e) => Err(e),
         };
-        Ok(outcome(MEMBER_CREATED, created))
+        Ok((MEMBER_CREATED, created))
+    }
+
+    /// Creates the departments a member row names that the corp lacks, under 其他(待设置部门)
+    /// (made first when the corp has none), each with its create_party event.
+    async fn place_departments(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        corpid: &str,
+        seq: i64,
+        job: &Claimed,
+        row: &MemberRow,
+        now: i64,
+    ) -> Result<std::result::Result<(), ApiError>> {
+        let named = row.departments();
+        if named.is_empty() {
+            return Ok(Ok(()));
+        }
+        let sql = format!("SELECT id FROM departments WHERE corpid = $1 AND id IN ({})", params(2, named.len()));
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(corpid);
+        for id in &named {
+            q = q.bind(*id);
+        }
+        let known: HashSet<i64> = q.fetch_all(&mut **tx).await?.iter().map(|r| r.get(0)).collect();
+        let missing: Vec<i64> = named.into_iter().filter(|id| !known.contains(id)).collect();
+        if missing.is_empty() {
+            return Ok(Ok(()));
+        }
+        lock(tx, self.backend, corpid, &mut vec![]).await?;
+        let mut tree = tree(&mut **tx, corpid).await?;
+        let largest_named = match rules::unplaced(&tree) {
+            Some(_) => 0,
+            None => {
+                let inputs = sqlx::query("SELECT input FROM batch_rows WHERE corpid = $1 AND seq = $2")
+                    .bind(corpid)
+                    .bind(seq)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                let rows: Vec<MemberRow> = inputs.iter().filter_map(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()).collect();
+                rules::largest_named_department(&rows)
+            }
+        };
+        for create in rules::unplaced_creates(&tree, &missing, largest_named) {
+            let op = DepartmentWrite::Create(create);
+            match apply_write(tx, self.backend, corpid, job.origin, op, job.dialect, &WriteRange::All, &tree, now).await? {
+                Ok(Applied::Written(d)) => tree.put(d),
+                Ok(Applied::Deleted(_)) => {}
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        Ok(Ok(()))
     }
 
     /// A department row: department/create or update as the row asks, on the step's tree.

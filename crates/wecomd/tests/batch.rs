@@ -84,20 +84,41 @@ async fn syncuser_creates_updates_and_reports_each_row(db: &Db) {
          赵六,zhaoliu,13800000011,zl@example.com,2;3,工程师,男,1;0,10;20,zl,深圳,020-555,0,\n\
          Li Si 2,lisi,,lisi@example.com,3,经理,女,,,,,,1,\n\
          Dup Mobile,dupmobile,13800000001,,2,,,,,,,,,\n\
-         No Dept,nodept,13800000012,,9,,,,,,,,,\n\
+         Taken,taken,13800000001,,30,,,,,,,,,\n\
+         New Dept,newdept,13800000012,,9,,,,,,,,,\n\
+         Far Dept,fardept,13800000013,,4294967296,,,,,,,,,\n\
+         Also New,alsonew,13800000014,,9;12,,,,,,,,,\n\
          Bad Mobile,badmobile,abc,,2,,,,,,,,,\n"
     );
     let media_id = csv(&s, &token, file.as_bytes()).await;
     let jobid = start(&s, &token, "syncuser", json!({ "media_id": media_id, "to_invite": false })).await;
     let v = finished(&s, &token, &jobid).await;
-    assert_eq!((v["type"].clone(), v["total"].clone()), (json!("sync_user"), json!(5)), "{v}");
+    assert_eq!((v["type"].clone(), v["total"].clone()), (json!("sync_user"), json!(8)), "{v}");
     assert_eq!(v["result"][0], json!({ "userid": "zhaoliu", "errcode": 0, "errmsg": "ok" }), "{v}");
     assert!(v["result"][0].get("action").is_none(), "WeCom rows carry no action");
     assert_eq!(row(&v, "lisi")["errcode"], 0);
     assert_eq!(row(&v, "dupmobile")["errcode"], 60104, "{v}");
     assert_eq!(row(&v, "dupmobile")["errmsg"], "mobile existed:zhangsan");
-    assert_eq!(row(&v, "nodept")["errcode"], 60123);
+    assert_eq!(row(&v, "taken")["errcode"], 60104, "{v}");
+    assert_eq!(row(&v, "newdept")["errcode"], 0, "{v}");
+    assert_eq!(row(&v, "fardept")["errcode"], 60123, "no department could have that id");
+    assert_eq!(row(&v, "alsonew")["errcode"], 0, "{v}");
     assert_eq!(row(&v, "badmobile")["errcode"], 60103);
+
+    // Departments the file names but the corp lacks are made under 其他(待设置部门), whose id is
+    // above every id the file names; the refused row's department 30 (and the 其他 it made
+    // first) went with it.
+    let parties = departments(&s, &token).await;
+    let brief: Vec<(i64, &str, i64)> =
+        parties.iter().map(|d| (d["id"].as_i64().unwrap(), d["name"].as_str().unwrap(), d["parentid"].as_i64().unwrap())).collect();
+    for d in [(31, "其他(待设置部门)", 1), (9, "9", 31), (12, "12", 31)] {
+        assert!(brief.contains(&d), "{d:?} in {brief:?}");
+    }
+    assert_eq!(brief.len(), 6, "{brief:?}");
+    assert_eq!(
+        (user(&s, &token, "newdept").await["department"].clone(), user(&s, &token, "alsonew").await["department"].clone()),
+        (json!([9]), json!([9, 12]))
+    );
 
     let z = user(&s, &token, "zhaoliu").await;
     assert_eq!(z["errcode"], 0, "{z}");
@@ -115,7 +136,7 @@ async fn syncuser_creates_updates_and_reports_each_row(db: &Db) {
         (l["name"].clone(), l["department"].clone(), l["position"].clone(), l["gender"].clone(), l["status"].clone()),
         (json!("Li Si 2"), json!([3]), json!("经理"), json!("2"), json!(2))
     );
-    for u in ["dupmobile", "nodept", "badmobile"] {
+    for u in ["dupmobile", "taken", "fardept", "badmobile"] {
         assert_eq!(user(&s, &token, u).await["errcode"], 60111, "{u} was refused");
     }
     // Members not in the file are untouched by syncuser.
@@ -123,14 +144,36 @@ async fn syncuser_creates_updates_and_reports_each_row(db: &Db) {
 
     // Each change recorded its event, the caller as origin, as the API's writes do.
     let ev = events(&s).await;
-    let created: Vec<&Value> = ev.iter().filter(|e| e["change_type"] == "create_user").collect();
-    assert_eq!(created.len(), 1, "{ev:?}");
-    assert_eq!((item(created[0], "UserID"), created[0]["origin"].as_str()), (Some("zhaoliu"), Some("contact_sync")));
+    let created: Vec<(&str, &str)> = ev
+        .iter()
+        .filter_map(|e| match e["change_type"].as_str()? {
+            "create_user" => Some(("user", item(e, "UserID")?)),
+            "create_party" => Some(("party", item(e, "Id")?)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        created,
+        [("user", "zhaoliu"), ("party", "31"), ("party", "9"), ("user", "newdept"), ("party", "12"), ("user", "alsonew")],
+        "{ev:?}"
+    );
+    let unplaced = ev.iter().find(|e| e["change_type"] == "create_party").unwrap();
+    assert_eq!((item(unplaced, "Name"), item(unplaced, "ParentId")), (Some("其他(待设置部门)"), Some("1")));
+    assert!(ev.iter().filter(|e| e["change_type"] == "create_user").all(|e| e["origin"] == "contact_sync"), "{ev:?}");
     let updated: Vec<&Value> = ev.iter().filter(|e| e["change_type"] == "update_user").collect();
     assert_eq!((updated.len(), item(updated[0], "UserID"), item(updated[0], "Department")), (1, Some("lisi"), Some("3")));
     let done = ev.iter().find(|e| e["event"] == "batch_job_result").unwrap_or_else(|| panic!("{ev:?}"));
     assert_eq!((item(done, "JobId"), item(done, "JobType"), item(done, "ErrCode")), (Some(jobid.as_str()), Some("sync_user"), Some("0")));
     assert_eq!(done["receiver"], "contact_sync", "no callback given: the contacts-sync assistant's");
+
+    // A later import puts its new department under the 其他 the corp has.
+    let again = format!("{MEMBER_HEADER}\nThird,third,13800000015,,20,,,,,,,,,\n");
+    let media_id = csv(&s, &token, again.as_bytes()).await;
+    let jobid = start(&s, &token, "syncuser", json!({ "media_id": media_id })).await;
+    assert_eq!(finished(&s, &token, &jobid).await["result"][0]["errcode"], 0);
+    let parties = departments(&s, &token).await;
+    let d20 = parties.iter().find(|d| d["id"] == 20).unwrap_or_else(|| panic!("{parties:?}"));
+    assert_eq!((d20["name"].clone(), d20["parentid"].clone(), parties.len()), (json!("20"), json!(31), 7));
 }
 
 async fn replaceuser_deletes_the_rest_and_protects(db: &Db) {
