@@ -352,8 +352,11 @@ pub fn unplaced(tree: &Tree) -> Option<i64> {
 /// the job's rows (only read when 其他(待设置部门) is to be made).
 pub fn unplaced_creates(tree: &Tree, missing: &[i64], largest_named: i64) -> Vec<department::Create> {
     let mut seen = HashSet::new();
-    let missing: Vec<u32> =
-        missing.iter().filter(|id| creatable(**id) && seen.insert(**id)).filter_map(|id| u32::try_from(*id).ok()).collect();
+    let missing: Vec<u32> = missing
+        .iter()
+        .filter(|id| creatable(**id) && tree.get(**id).is_none() && seen.insert(**id))
+        .filter_map(|id| u32::try_from(*id).ok())
+        .collect();
     if missing.is_empty() {
         return Vec::new();
     }

@@ -305,12 +305,18 @@ impl Store {
                     }
                     _ => None,
                 };
+                let mut known = match job.job_type {
+                    JobType::SyncUser | JobType::ReplaceUser => {
+                        department_ids(&mut tx, "SELECT id FROM departments WHERE corpid = $1", corpid).await?
+                    }
+                    _ => HashSet::new(),
+                };
                 for r in &rows {
                     let input: String = r.get("input");
                     let outcome = match (job.job_type, tree.as_mut()) {
                         (JobType::ReplaceParty, Some(tree)) => self.party_row(&mut tx, corpid, &job, tree, &input, now).await?,
                         (JobType::InviteUser, _) => invite_row(&mut tx, corpid, &r.get::<String, _>("key"), &input).await?,
-                        _ => self.member_row(&mut tx, corpid, seq, &job, &input, now).await?,
+                        _ => self.member_row(&mut tx, corpid, seq, &job, &mut known, &input, now).await?,
                     };
                     changed |= outcome.errcode == 0 && job.job_type != JobType::InviteUser && outcome.action != 0;
                     sqlx::query(
@@ -428,20 +434,37 @@ impl Store {
         Ok(outcome)
     }
 
-    /// A member row, in a savepoint: a refused row leaves nothing behind, the departments made
-    /// for it included.
+    /// A member row. One that names departments the corp lacks runs in a savepoint, so that a
+    /// refused row leaves none of the departments made for it; `known` is the corp's department
+    /// ids, read once per step.
+    #[allow(clippy::too_many_arguments)]
     async fn member_row(
         &self,
         tx: &mut Transaction<'static, Any>,
         corpid: &str,
         seq: i64,
         job: &Claimed,
+        known: &mut HashSet<i64>,
         input: &str,
         now: i64,
     ) -> Result<RowResult> {
         let row: MemberRow = serde_json::from_str(input).map_err(|e| StoreError::Invalid(format!("batch row {input}: {e}")))?;
+        let missing: Vec<i64> = row.departments().into_iter().filter(|id| !known.contains(id)).collect();
+        if missing.is_empty() {
+            let (action, applied) = self.member_write(tx, corpid, job, &row, now).await?;
+            return Ok(outcome(action, applied));
+        }
         sqlx::query("SAVEPOINT batch_row").execute(&mut **tx).await?;
-        let (action, applied) = self.member_write(tx, corpid, seq, job, &row, now).await?;
+        let (action, applied) = match self.place_departments(tx, corpid, seq, job, &missing, now).await? {
+            Ok(made) => {
+                let written = self.member_write(tx, corpid, job, &row, now).await?;
+                if written.1.is_ok() {
+                    known.extend(made);
+                }
+                written
+            }
+            Err(e) => (0, Err(e)),
+        };
         if applied.is_err() {
             sqlx::query("ROLLBACK TO SAVEPOINT batch_row").execute(&mut **tx).await?;
         }
@@ -449,13 +472,11 @@ impl Store {
         Ok(outcome(action, applied))
     }
 
-    /// user/update of the member a row names, or user/create when there is none, once the
-    /// departments it names are there.
+    /// user/update of the member a row names, or user/create when there is none.
     async fn member_write(
         &self,
         tx: &mut Transaction<'static, Any>,
         corpid: &str,
-        seq: i64,
         job: &Claimed,
         row: &MemberRow,
         now: i64,
@@ -466,9 +487,6 @@ impl Store {
             Ok(b) => b,
             Err(e) => return Ok((0, Err(e))),
         };
-        if let Err(e) = self.place_departments(tx, corpid, seq, job, row, now).await? {
-            return Ok((0, Err(e)));
-        }
         let apply = |old: &user::Member| {
             let new = user::update(dialect, old, body)?;
             let change = user::updated_event(old, &new);
@@ -488,31 +506,17 @@ impl Store {
         Ok((MEMBER_CREATED, created))
     }
 
-    /// Creates the departments a member row names that the corp lacks, under 其他(待设置部门)
-    /// (made first when the corp has none), each with its create_party event.
+    /// Creates the `missing` departments a member row names under 其他(待设置部门) (made first
+    /// when the corp has none), each with its create_party event; answers the ids it made.
     async fn place_departments(
         &self,
         tx: &mut Transaction<'static, Any>,
         corpid: &str,
         seq: i64,
         job: &Claimed,
-        row: &MemberRow,
+        missing: &[i64],
         now: i64,
-    ) -> Result<std::result::Result<(), ApiError>> {
-        let named = row.departments();
-        if named.is_empty() {
-            return Ok(Ok(()));
-        }
-        let sql = format!("SELECT id FROM departments WHERE corpid = $1 AND id IN ({})", params(2, named.len()));
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(corpid);
-        for id in &named {
-            q = q.bind(*id);
-        }
-        let known: HashSet<i64> = q.fetch_all(&mut **tx).await?.iter().map(|r| r.get(0)).collect();
-        let missing: Vec<i64> = named.into_iter().filter(|id| !known.contains(id)).collect();
-        if missing.is_empty() {
-            return Ok(Ok(()));
-        }
+    ) -> Result<std::result::Result<Vec<i64>, ApiError>> {
         lock(tx, self.backend, corpid, &mut vec![]).await?;
         let mut tree = tree(&mut **tx, corpid).await?;
         let largest_named = match rules::unplaced(&tree) {
@@ -527,15 +531,19 @@ impl Store {
                 rules::largest_named_department(&rows)
             }
         };
-        for create in rules::unplaced_creates(&tree, &missing, largest_named) {
+        let mut made = Vec::new();
+        for create in rules::unplaced_creates(&tree, missing, largest_named) {
             let op = DepartmentWrite::Create(create);
             match apply_write(tx, self.backend, corpid, job.origin, op, job.dialect, &WriteRange::All, &tree, now).await? {
-                Ok(Applied::Written(d)) => tree.put(d),
+                Ok(Applied::Written(d)) => {
+                    made.push(d.id);
+                    tree.put(d);
+                }
                 Ok(Applied::Deleted(_)) => {}
                 Err(e) => return Ok(Err(e)),
             }
         }
-        Ok(Ok(()))
+        Ok(Ok(made))
     }
 
     /// A department row: department/create or update as the row asks, on the step's tree.
