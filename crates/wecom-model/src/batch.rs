@@ -331,7 +331,7 @@ impl MemberRow {
 }
 
 /// Could department/create make a department with this id? Others stay 60123.
-fn creatable(id: i64) -> bool {
+pub fn creatable(id: i64) -> bool {
     id > ROOT && id <= department::ORDER_MAX
 }
 
